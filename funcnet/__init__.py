@@ -1,0 +1,120 @@
+"""funcnet: a PyTorch beginner lesson as a pure-functional JAX library.
+
+Layers are immutable values with `init(key, input_shape) -> params` and
+`apply(params, x) -> y`; activations, losses and metrics are plain functions. All of
+them compose with `jax.jit`, `jax.grad` and `jax.vmap`; optimizers are optax's.
+
+Example:
+    >>> import jax, jax.numpy as jnp
+    >>> import funcnet
+    >>> model = funcnet.Sequential(funcnet.Linear(10, 5), funcnet.Sigmoid(), funcnet.Linear(5, 8))
+    >>> params = model.init(jax.random.key(0), (4, 10))
+    >>> logits = model(params, jnp.ones((4, 10)))
+    >>> loss = funcnet.cross_entropy(logits, jnp.array([0, 1, 2, 3]))
+    >>> grads = jax.grad(lambda p: funcnet.cross_entropy(model(p, jnp.ones((4, 10))), jnp.array([0, 1, 2, 3])))(params)
+    >>> [name for name, _ in funcnet.named_parameters(grads)]
+    ['0.bias', '0.weight', '2.bias', '2.weight']
+"""
+
+from funcnet import init
+from funcnet.activations import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from funcnet.errors import ShapeError, StateDictError
+from funcnet.layers import (
+    ELU,
+    GELU,
+    Flatten,
+    Identity,
+    Layer,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sequential,
+    SiLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from funcnet.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from funcnet.metrics import accuracy, confusion_matrix, f1_score, precision, recall
+from funcnet.params import (
+    Summary,
+    count_parameters,
+    load_state_dict,
+    named_parameters,
+    state_dict,
+    summary,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "Flatten",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "ReLU",
+    "Sequential",
+    "ShapeError",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "StateDictError",
+    "Summary",
+    "Tanh",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "confusion_matrix",
+    "count_parameters",
+    "cross_entropy",
+    "elu",
+    "f1_score",
+    "gelu",
+    "huber_loss",
+    "init",
+    "l1_loss",
+    "leaky_relu",
+    "load_state_dict",
+    "log_softmax",
+    "mse_loss",
+    "named_parameters",
+    "nll_loss",
+    "precision",
+    "recall",
+    "relu",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "state_dict",
+    "summary",
+    "tanh",
+]

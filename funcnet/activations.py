@@ -1,0 +1,324 @@
+"""Activation functions as pure, elementwise (or per-axis) JAX functions.
+
+Every function here matches PyTorch's `torch.nn.functional` counterpart in value, and
+in gradient including the conventions at kinks:
+
+| function     | derivative at the kink                 | same as                  |
+|--------------|----------------------------------------|--------------------------|
+| `relu`       | $\\mathrm{relu}'(0) = 0$                | PyTorch, `jax.nn.relu`   |
+| `leaky_relu` | $\\mathrm{leaky\\_relu}'(0) = a$ (slope) | PyTorch (`jax.nn` gives 1) |
+| `elu`        | $\\mathrm{elu}'(0) = \\alpha$            | PyTorch                  |
+
+Neither ReLU nor LeakyReLU is differentiable at 0 (the one-sided derivatives differ);
+the value at 0 is a convention that autodiff must pick. `jnp.maximum(x, 0)` would pick
+1/2 there, which is why `relu` is not written that way.
+
+All functions are stable for inputs of magnitude 1e4 in float32 and float64: no `nan`
+or `inf` where the true value is finite.
+"""
+
+from __future__ import annotations
+
+import operator
+from numbers import Real
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+__all__ = [
+    "elu",
+    "gelu",
+    "leaky_relu",
+    "log_softmax",
+    "relu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+
+def _check_real(name: str, argument: str, value: object) -> float:
+    """Return `value` as a float, or raise TypeError naming the function and argument."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(
+            f"{name}: {argument} must be a real number, got {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    return float(value)
+
+
+def _check_dim(name: str, dim: object, ndim: int) -> int:
+    """Normalise a PyTorch-style `dim` for an array of rank `ndim`."""
+    if isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}.")
+    try:
+        dim = operator.index(dim)
+    except TypeError:
+        raise TypeError(
+            f"{name}: dim must be an int, got {dim!r} of type {type(dim).__name__}."
+        ) from None
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not low <= dim <= high:
+        # PyTorch's own wording, so the message reads as the lesson's errors do.
+        raise ValueError(
+            f"{name}: Dimension out of range (expected to be in range of "
+            f"[{low}, {high}], but got {dim})"
+        )
+    return dim % max(ndim, 1)
+
+
+def _floating(name: str, x: ArrayLike) -> jax.Array:
+    """Return `x` as an array, promoting integers and bools to the default float."""
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        # PyTorch refuses integer input for most activations; JAX promotes. We promote
+        # too (the value is unchanged), so `relu(jnp.arange(3))` works as expected.
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def sigmoid(x: ArrayLike) -> jax.Array:
+    """The logistic function $\\sigma(x) = 1 / (1 + e^{-x})$.
+
+    Args:
+        x: `(*shape)` input.
+
+    Returns:
+        `(*shape)` values in $[0, 1]$ (exactly 0 or 1 only where float rounding reaches
+        them); $\\sigma'(x) = \\sigma(x)(1 - \\sigma(x))$.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.sigmoid(jnp.array([0.0, 2.0])))
+        [0.5 0.8808]
+    """
+    return jax.nn.sigmoid(_floating("sigmoid", x))
+
+
+def tanh(x: ArrayLike) -> jax.Array:
+    """The hyperbolic tangent $\\tanh(x) = (e^x - e^{-x}) / (e^x + e^{-x})$.
+
+    Not the arctangent: $\\tanh(x) = 2\\sigma(2x) - 1$, with derivative $1 - \\tanh^2(x)$.
+
+    Args:
+        x: `(*shape)` input.
+
+    Returns:
+        `(*shape)` values in $[-1, 1]$.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.tanh(jnp.array([0.0, 1.0])))
+        [0. 0.7616]
+    """
+    return jnp.tanh(_floating("tanh", x))
+
+
+def relu(x: ArrayLike) -> jax.Array:
+    """Rectified linear unit $\\max(x, 0)$, with $\\mathrm{relu}'(0) = 0$.
+
+    Args:
+        x: `(*shape)` input.
+
+    Returns:
+        `(*shape)` output; the gradient is 1 where `x > 0` and 0 elsewhere, 0 included.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.relu(jnp.array([-1.0, 0.0, 2.0])))
+        [0. 0. 2.]
+        >>> print(jax.grad(funcnet.relu)(0.0))
+        0.0
+    """
+    # jax.nn.relu carries a custom JVP whose derivative at 0 is 0, as PyTorch's.
+    return jax.nn.relu(_floating("relu", x))
+
+
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> jax.Array:
+    """Leaky ReLU: $x$ for $x > 0$, $a x$ otherwise, where $a$ = `negative_slope`.
+
+    The derivative at 0 is `negative_slope`, as in PyTorch (`jax.nn.leaky_relu` uses 1).
+
+    Args:
+        x: `(*shape)` input.
+        negative_slope: the slope $a$ for non-positive inputs.
+
+    Returns:
+        `(*shape)` output.
+
+    Raises:
+        TypeError: if `negative_slope` is not a real number.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.leaky_relu(jnp.array([-10.0, 3.0]), negative_slope=0.2))
+        [-2. 3.]
+        >>> print(jax.grad(funcnet.leaky_relu)(0.0))
+        0.01
+    """
+    slope = _check_real("leaky_relu", "negative_slope", negative_slope)
+    x = _floating("leaky_relu", x)
+    # `x > 0` (not `>=`) selects the negative branch at 0, giving PyTorch's slope there.
+    return jnp.where(x > 0, x, slope * x)
+
+
+def softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
+    """Softmax along `dim`: $p_i = e^{x_i} / \\sum_j e^{x_j}$.
+
+    Computed as `exp(x - max(x))` so that inputs of magnitude 1e4 do not overflow.
+
+    Args:
+        x: `(*shape)` input (logits).
+        dim: the axis that is normalised (PyTorch's name for `axis`).
+
+    Returns:
+        `(*shape)` probabilities that sum to 1 along `dim`.
+
+    Raises:
+        TypeError: if `dim` is not an int.
+        ValueError: if `dim` is out of range for `x`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.softmax(jnp.array([[1.0, 1.0], [0.0, 1e4]])))
+        [[0.5 0.5]
+         [0.  1. ]]
+    """
+    x = _floating("softmax", x)
+    return jax.nn.softmax(x, axis=_check_dim("softmax", dim, x.ndim))
+
+
+def log_softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
+    """Log of softmax along `dim`: $x_i - \\log \\sum_j e^{x_j}$, computed stably.
+
+    Args:
+        x: `(*shape)` input (logits).
+        dim: the axis that is normalised.
+
+    Returns:
+        `(*shape)` log-probabilities; `exp` of them sums to 1 along `dim`.
+
+    Raises:
+        TypeError: if `dim` is not an int.
+        ValueError: if `dim` is out of range for `x`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.log_softmax(jnp.array([0.0, 0.0])))
+        [-0.6931 -0.6931]
+    """
+    x = _floating("log_softmax", x)
+    return jax.nn.log_softmax(x, axis=_check_dim("log_softmax", dim, x.ndim))
+
+
+def gelu(x: ArrayLike, approximate: str = "none") -> jax.Array:
+    """Gaussian error linear unit $x \\Phi(x) = \\tfrac{x}{2}(1 + \\mathrm{erf}(x/\\sqrt{2}))$.
+
+    Args:
+        x: `(*shape)` input.
+        approximate: `"none"` for the exact erf form, `"tanh"` for
+            $\\tfrac{x}{2}(1 + \\tanh(\\sqrt{2/\\pi}(x + 0.044715 x^3)))$; PyTorch's names.
+
+    Returns:
+        `(*shape)` output.
+
+    Raises:
+        ValueError: if `approximate` is neither `"none"` nor `"tanh"`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.gelu(jnp.array([-1.0, 0.0, 1.0])))
+        [-0.1587 0. 0.8413]
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
+    return jax.nn.gelu(_floating("gelu", x), approximate=approximate == "tanh")
+
+
+def elu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
+    """Exponential linear unit: $x$ for $x > 0$, $\\alpha (e^x - 1)$ otherwise.
+
+    The derivative at 0 is $\\alpha$ (the left branch), as in PyTorch.
+
+    Args:
+        x: `(*shape)` input.
+        alpha: the saturation value for large negative inputs is $-\\alpha$.
+
+    Returns:
+        `(*shape)` output.
+
+    Raises:
+        TypeError: if `alpha` is not a real number.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.elu(jnp.array([-1e4, 0.0, 2.0])))
+        [-1. 0. 2.]
+    """
+    alpha = _check_real("elu", "alpha", alpha)
+    x = _floating("elu", x)
+    # Clamp before expm1: the unused branch must stay finite, or its gradient
+    # (inf * 0) would turn into nan through jnp.where.
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0)))
+
+
+def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> jax.Array:
+    """Softplus $\\tfrac{1}{\\beta}\\log(1 + e^{\\beta x})$, linear where $\\beta x$ > `threshold`.
+
+    The linear switch is PyTorch's; below it the log is computed with `logaddexp`, so it
+    is stable for any input. $\\mathrm{softplus}'(x) = \\sigma(\\beta x)$.
+
+    Args:
+        x: `(*shape)` input.
+        beta: sharpness $\\beta$ (must be non-zero).
+        threshold: above this value of $\\beta x$ the function returns `x` itself.
+
+    Returns:
+        `(*shape)` positive output.
+
+    Raises:
+        TypeError: if `beta` or `threshold` is not a real number.
+        ValueError: if `beta` is 0.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.softplus(jnp.array([-1e4, 0.0, 1e4])))
+        [0. 0.6931 10000.]
+    """
+    beta = _check_real("softplus", "beta", beta)
+    threshold = _check_real("softplus", "threshold", threshold)
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero, got 0.")
+    x = _floating("softplus", x)
+    scaled = beta * x
+    return jnp.where(scaled > threshold, x, jnp.logaddexp(scaled, 0.0) / beta)
+
+
+def silu(x: ArrayLike) -> jax.Array:
+    """Sigmoid-weighted linear unit (swish) $x\\,\\sigma(x)$.
+
+    Args:
+        x: `(*shape)` input.
+
+    Returns:
+        `(*shape)` output.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> print(funcnet.silu(jnp.array([0.0, 1.0])))
+        [0. 0.7311]
+    """
+    return jax.nn.silu(_floating("silu", x))

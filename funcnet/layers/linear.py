@@ -1,0 +1,196 @@
+"""`Linear`: the affine map $y = x W^T + b$ with PyTorch's parameter layout."""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.typing import DTypeLike
+
+from funcnet import init as initializers
+from funcnet.errors import ShapeError
+from funcnet.layers._base import Layer, Params, Shape
+
+__all__ = ["Linear", "resolve_dtype"]
+
+
+def resolve_dtype(dtype: DTypeLike | None, owner: str) -> jnp.dtype:
+    """The floating dtype a layer's parameters use: `dtype`, or JAX's default float.
+
+    Raises:
+        TypeError: if `dtype` is not a floating dtype.
+        ValueError: if float64 is asked for while 64-bit mode is off (JAX would
+            silently give float32 instead).
+    """
+    if dtype is None:
+        return jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
+    try:
+        resolved = jnp.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}.") from None
+    if not jnp.issubdtype(resolved, jnp.floating):
+        raise TypeError(f"{owner}: dtype must be a floating dtype, got {resolved}.")
+    if resolved.itemsize == 8 and not jax.config.jax_enable_x64:
+        raise ValueError(
+            f"{owner}: dtype float64 needs JAX's 64-bit mode; call "
+            "jax.config.update('jax_enable_x64', True) before creating parameters."
+        )
+    return resolved
+
+
+def _check_features(value: object, name: str, *, optional: bool) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"Linear: {name} must be a positive int, got {value!r}.")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"Linear: {name} must be a positive int, got {value!r} of type "
+            f"{type(value).__name__}."
+        ) from None
+    if value <= 0:
+        raise ValueError(f"Linear: {name} must be a positive int, got {value}.")
+    return value
+
+
+@dataclass(frozen=True, repr=False)
+class Linear(Layer):
+    """Affine map over the last axis: $y = x W^T + b$.
+
+    `weight` has shape `(out_features, in_features)` and `bias` `(out_features,)`,
+    exactly as PyTorch stores them, so a PyTorch `state_dict` loads unchanged. The
+    default initialization is PyTorch's: both drawn from $U(-k, k)$, $k = 1/\\sqrt{\\text{in\\_features}}$.
+
+    Args:
+        in_features: size of the input's last axis; None infers it from the input
+            shape at `init` (write `Linear(out_features=5)`).
+        out_features: size of the output's last axis.
+        bias: whether to add the learned bias $b$.
+        dtype: parameter dtype; None uses JAX's default float (float64 with x64 on).
+        weight_init: initializer `(key, shape, dtype) -> array` for the weight.
+        bias_init: initializer for the bias.
+
+    Shapes:
+        x: `(*batch, in_features)` -> y: `(*batch, out_features)`. Any number of leading
+        axes, as in PyTorch; `jax.vmap` works on top.
+
+    Raises:
+        TypeError, ValueError: for non-positive or non-integer feature counts.
+        ShapeError: at `init` or `apply`, when the input's last axis is not
+            `in_features`, with PyTorch's message `mat1 and mat2 shapes cannot be
+            multiplied (4x10 and 8x5)`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import funcnet
+        >>> layer = funcnet.Linear(10, 5)
+        >>> params = layer.init(jax.random.key(0), (4, 10))
+        >>> params["weight"].shape, params["bias"].shape
+        ((5, 10), (5,))
+        >>> layer(params, jnp.ones((4, 10))).shape
+        (4, 5)
+    """
+
+    in_features: int | None = None
+    out_features: int | None = None
+    bias: bool = True
+    dtype: DTypeLike | None = None
+    weight_init: initializers.Initializer | None = None
+    bias_init: initializers.Initializer | None = None
+
+    def __post_init__(self) -> None:
+        if self.out_features is None and self.in_features is not None:
+            raise TypeError(
+                f"Linear({self.in_features}) sets only in_features; give both, as in "
+                f"Linear(10, {self.in_features}), or write "
+                f"Linear(out_features={self.in_features}) to infer in_features."
+            )
+        _check_features(self.in_features, "in_features", optional=True)
+        _check_features(self.out_features, "out_features", optional=False)
+        if not isinstance(self.bias, bool):
+            raise TypeError(f"Linear: bias must be True or False, got {self.bias!r}.")
+        for name in ("weight_init", "bias_init"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise TypeError(f"Linear: {name} must be callable (key, shape, dtype).")
+        if self.dtype is not None:
+            jnp.dtype(self.dtype)  # fail early on nonsense; x64 is checked at init
+
+    def __repr__(self) -> str:
+        inputs = "inferred" if self.in_features is None else self.in_features
+        return f"Linear(in_features={inputs}, out_features={self.out_features}, bias={self.bias})"
+
+    def _mismatch(self, input_shape: Shape, in_features: int) -> ShapeError:
+        rows = math.prod(input_shape[:-1]) if len(input_shape) > 1 else 1
+        received = input_shape[-1] if input_shape else 1
+        return ShapeError(
+            # PyTorch flattens the batch axes into mat1's rows and shows W^T as mat2.
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{received} and "
+            f"{in_features}x{self.out_features})",
+            layer=repr(self),
+            detail=f"expects {in_features} input features but receives {received}",
+            hint=(
+                f"give the input {in_features} features, or build "
+                f"Linear({received}, {self.out_features})."
+            ),
+        )
+
+    def _output_shape(self, input_shape: Shape) -> Shape:
+        if not input_shape:
+            raise ShapeError(
+                "Linear: input must have at least 1 dimension, got a scalar",
+                layer=repr(self),
+                detail="needs an input of shape (*batch, in_features) but receives shape ()",
+            )
+        if self.in_features is not None and input_shape[-1] != self.in_features:
+            raise self._mismatch(input_shape, self.in_features)
+        if input_shape[-1] == 0:
+            raise ShapeError(
+                "Linear: the input's last dimension is 0",
+                layer=repr(self),
+                detail="needs at least 1 input feature but receives 0",
+            )
+        return (*input_shape[:-1], self.out_features)
+
+    def _init(self, key: jax.Array, input_shape: Shape) -> Params:
+        dtype = resolve_dtype(self.dtype, "Linear")
+        fan_in = input_shape[-1]
+        weight_key, bias_key = jax.random.split(key)
+        weight_init = self.weight_init or initializers.pytorch_default()
+        params = {"weight": weight_init(weight_key, (self.out_features, fan_in), dtype)}
+        if self.bias:
+            bound = 1.0 / math.sqrt(fan_in)
+            bias_init = self.bias_init or initializers.uniform(-bound, bound)
+            params["bias"] = bias_init(bias_key, (self.out_features,), dtype)
+        return params
+
+    def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
+        weight = _get(params, "weight", self)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            raise TypeError(
+                f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
+                "with x.astype(jnp.float32) (PyTorch refuses integer input here too)."
+            )
+        if x.shape[-1] != weight.shape[-1]:
+            raise self._mismatch(x.shape, weight.shape[-1])
+        # Contract x's last axis with W's axis 1: x @ W.T without materialising W.T.
+        y = lax.dot_general(x, weight, (((x.ndim - 1,), (1,)), ((), ())))
+        if self.bias:
+            y = y + jnp.broadcast_to(_get(params, "bias", self), y.shape)
+        return y
+
+
+def _get(params: Params, name: str, layer: Layer) -> jax.Array:
+    if not isinstance(params, dict) or name not in params:
+        have = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(
+            f"{layer!r} needs params with a {name!r} entry, got {have}; create them with "
+            "layer.init(key, input_shape)."
+        )
+    return params[name]
