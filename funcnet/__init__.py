@@ -9,9 +9,9 @@ Example:
     >>> import funcnet
     >>> model = funcnet.Sequential(funcnet.Linear(10, 5), funcnet.Sigmoid(), funcnet.Linear(5, 8))
     >>> params = model.init(jax.random.key(0), (4, 10))
-    >>> logits = model(params, jnp.ones((4, 10)))
-    >>> loss = funcnet.cross_entropy(logits, jnp.array([0, 1, 2, 3]))
-    >>> grads = jax.grad(lambda p: funcnet.cross_entropy(model(p, jnp.ones((4, 10))), jnp.array([0, 1, 2, 3])))(params)
+    >>> target = jnp.array([0, 1, 2, 3])
+    >>> loss_fn = lambda p: funcnet.cross_entropy(model(p, jnp.ones((4, 10))), target)
+    >>> grads = jax.grad(loss_fn)(params)
     >>> [name for name, _ in funcnet.named_parameters(grads)]
     ['0.bias', '0.weight', '2.bias', '2.weight']
 """
@@ -41,8 +41,8 @@ from funcnet.layers import (
     LogSoftmax,
     ReLU,
     Sequential,
-    SiLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,

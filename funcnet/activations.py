@@ -268,9 +268,11 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
     """
     alpha = _check_real("elu", "alpha", alpha)
     x = _floating("elu", x)
-    # Clamp before expm1: the unused branch must stay finite, or its gradient
-    # (inf * 0) would turn into nan through jnp.where.
-    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0)))
+    # Zero the positive inputs before expm1: the unused branch must stay finite, or
+    # its gradient (inf * 0) turns into nan through jnp.where. (jnp.minimum would
+    # halve the derivative at the tie x = 0.)
+    negative = jnp.where(x > 0, 0.0, x)
+    return jnp.where(x > 0, x, alpha * jnp.expm1(negative))
 
 
 def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> jax.Array:

@@ -78,7 +78,9 @@ def _gradients(out: Printer, model, params, x: jax.Array, key: jax.Array) -> jax
     loss, grads = jax.value_and_grad(loss_fn)(params)
     out(f"loss = {float(loss):.6f}")
     for name, grad in funcnet.named_parameters(grads):
-        out(f"  {name:9s} grad shape {str(grad.shape):8s} |grad| = {float(jnp.linalg.norm(grad)):.3e}")
+        out(
+            f"  {name:9s} grad shape {grad.shape!s:8s} |grad| = {float(jnp.linalg.norm(grad)):.3e}"
+        )
     out("Note: this model ends in Softmax, and cross_entropy applies log_softmax itself,")
     out("so softmax runs twice. Probabilities squeezed into (0, 1) make weak logits, and")
     out("the gradient shrinks. The right form feeds logits to cross_entropy:")

@@ -271,7 +271,7 @@ def truncated_normal(
 
 
 def xavier_uniform(gain: float = 1.0) -> Initializer:
-    """Glorot uniform: $U(-b, b)$, $b = \\mathrm{gain}\\sqrt{6 / (\\mathrm{fan\\_in} + \\mathrm{fan\\_out})}$.
+    """Glorot uniform: $U(-b, b)$ with $b = g\\sqrt{6 / (n_{in} + n_{out})}$, $g$ = `gain`.
 
     Example:
         >>> import jax
@@ -342,7 +342,7 @@ def lecun_normal() -> Initializer:
 
 
 def lecun_uniform() -> Initializer:
-    """LeCun uniform: $U(-b, b)$, $b = \\sqrt{3 / \\mathrm{fan\\_in}}$ (variance $1/\\mathrm{fan\\_in}$).
+    """LeCun uniform: $U(-b, b)$, $b = \\sqrt{3 / n_{in}}$, so the variance is $1/n_{in}$.
 
     Example:
         >>> import jax

@@ -134,7 +134,10 @@ def load_state_dict(
         True
     """
     if not isinstance(state, Mapping):
-        raise TypeError(f"load_state_dict: state must be a mapping of name -> array, got {type(state).__name__}.")
+        raise TypeError(
+            "load_state_dict: state must be a mapping of name -> array, "
+            f"got {type(state).__name__}."
+        )
     # JAX's own leaf order, so the result unflattens into params_like's structure.
     flat, structure = jax.tree_util.tree_flatten_with_path(params_like)
     names = [".".join(_key_name(entry) for entry in path) for path, _ in flat]
@@ -157,9 +160,13 @@ def load_state_dict(
             continue
         leaves.append(jnp.asarray(value, dtype=jnp.asarray(like).dtype))
     if strict and unexpected:
-        problems.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        problems.insert(
+            0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". "
+        )
     if strict and missing:
-        problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+        problems.insert(
+            0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
+        )
     if problems:
         raise StateDictError("Error(s) in loading state_dict:\n\t" + "\n\t".join(problems))
     return jax.tree_util.tree_unflatten(structure, leaves)
@@ -232,7 +239,8 @@ def summary(model: Layer, input_shape: Sequence[int]) -> Summary:
 
     Example:
         >>> import funcnet
-        >>> model = funcnet.Sequential(funcnet.Linear(10, 5), funcnet.Sigmoid(), funcnet.Linear(5, 8))
+        >>> from funcnet import Linear, Sequential, Sigmoid
+        >>> model = Sequential(Linear(10, 5), Sigmoid(), Linear(5, 8))
         >>> print(funcnet.summary(model, (4, 10)))
         #  layer                                              output shape  params
         --------------------------------------------------------------------------

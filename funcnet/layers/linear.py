@@ -51,8 +51,7 @@ def _check_features(value: object, name: str, *, optional: bool) -> int | None:
         value = operator.index(value)
     except TypeError:
         raise TypeError(
-            f"Linear: {name} must be a positive int, got {value!r} of type "
-            f"{type(value).__name__}."
+            f"Linear: {name} must be a positive int, got {value!r} of type {type(value).__name__}."
         ) from None
     if value <= 0:
         raise ValueError(f"Linear: {name} must be a positive int, got {value}.")
@@ -65,7 +64,8 @@ class Linear(Layer):
 
     `weight` has shape `(out_features, in_features)` and `bias` `(out_features,)`,
     exactly as PyTorch stores them, so a PyTorch `state_dict` loads unchanged. The
-    default initialization is PyTorch's: both drawn from $U(-k, k)$, $k = 1/\\sqrt{\\text{in\\_features}}$.
+    default initialization is PyTorch's: both drawn from $U(-k, k)$ with
+    $k = 1/\\sqrt{\\text{in\\_features}}$.
 
     Args:
         in_features: size of the input's last axis; None infers it from the input
