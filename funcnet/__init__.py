@@ -66,6 +66,16 @@ from funcnet.params import (
     state_dict,
     summary,
 )
+from funcnet.train import (
+    TrainState,
+    evaluate,
+    fit,
+    init_state,
+    make_train_step,
+    per_example_grads,
+    predict,
+    steps_per_epoch,
+)
 
 __version__ = "0.1.0"
 
@@ -88,6 +98,7 @@ __all__ = [
     "StateDictError",
     "Summary",
     "Tanh",
+    "TrainState",
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -95,18 +106,24 @@ __all__ = [
     "count_parameters",
     "cross_entropy",
     "elu",
+    "evaluate",
     "f1_score",
+    "fit",
     "gelu",
     "huber_loss",
     "init",
+    "init_state",
     "l1_loss",
     "leaky_relu",
     "load_state_dict",
     "log_softmax",
+    "make_train_step",
     "mse_loss",
     "named_parameters",
     "nll_loss",
+    "per_example_grads",
     "precision",
+    "predict",
     "recall",
     "relu",
     "sigmoid",
@@ -115,6 +132,7 @@ __all__ = [
     "softmax",
     "softplus",
     "state_dict",
+    "steps_per_epoch",
     "summary",
     "tanh",
 ]

@@ -1,0 +1,389 @@
+"""Training: a pure train step, `fit` with one compiled call per epoch, evaluation.
+
+The lesson's loop — forward, loss, `backward()`, update, "round after round" — is one
+pure function here, `step(state, batch) -> (state, metrics)`. `fit` runs a whole epoch
+of those steps as a single compiled call (`jax.lax.scan` over the shuffled
+minibatches), so no Python runs between steps.
+
+All randomness (shuffling, dropout) comes from the key carried in the `TrainState`, so
+a run restarted from a saved state continues exactly as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax.typing import ArrayLike
+
+from funcnet.layers import Layer, Params
+
+__all__ = [
+    "TrainState",
+    "evaluate",
+    "fit",
+    "init_state",
+    "make_train_step",
+    "per_example_grads",
+    "predict",
+    "steps_per_epoch",
+]
+
+LossFn = Callable[[jax.Array, jax.Array], jax.Array]
+Batch = tuple[jax.Array, jax.Array]
+
+
+class TrainState(NamedTuple):
+    """Everything a training run carries from step to step.
+
+    Attributes:
+        params: the model's parameters.
+        opt_state: the optax optimizer's state.
+        step: `()` int32, the number of steps taken.
+        key: the PRNG key that shuffling and dropout draw from.
+    """
+
+    params: Params
+    opt_state: optax.OptState
+    step: jax.Array
+    key: jax.Array
+
+
+def init_state(params: Params, optimizer: optax.GradientTransformation, key: jax.Array):
+    """A fresh `TrainState` at step 0.
+
+    Example:
+        >>> import jax, optax, funcnet
+        >>> params = funcnet.Linear(3, 2).init(jax.random.key(0), (1, 3))
+        >>> state = funcnet.init_state(params, optax.sgd(0.1), jax.random.key(1))
+        >>> int(state.step)
+        0
+    """
+    return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32), key)
+
+
+def _metrics(outputs: jax.Array, target: jax.Array, loss: jax.Array) -> dict[str, jax.Array]:
+    """Loss, plus accuracy when the outputs are class scores for integer targets."""
+    metrics = {"loss": loss}
+    if jnp.issubdtype(target.dtype, jnp.integer) and outputs.ndim == target.ndim + 1:
+        hits = jnp.argmax(outputs, axis=-1) == target
+        metrics["accuracy"] = jnp.mean(hits.astype(loss.dtype))
+    return metrics
+
+
+def make_train_step(
+    model: Layer, loss_fn: LossFn, optimizer: optax.GradientTransformation
+) -> Callable[[TrainState, Batch], tuple[TrainState, dict[str, jax.Array]]]:
+    """A pure train step: forward, loss, gradients, optimizer update.
+
+    Args:
+        model: the layer to train.
+        loss_fn: `loss_fn(outputs, target) -> ()`, e.g. `funcnet.cross_entropy`.
+        optimizer: an optax `GradientTransformation`, e.g. `optax.adam(1e-3)`.
+
+    Returns:
+        `step(state, (x, y)) -> (state, metrics)`, with `x: (batch, ...)` and
+        `y: (batch, ...)`. `metrics` holds `"loss"` and, for integer targets and
+        class scores, `"accuracy"`. Wrap it in `jax.jit` where you use it.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, optax, funcnet
+        >>> model = funcnet.Linear(3, 2)
+        >>> optimizer = optax.sgd(0.1)
+        >>> step = jax.jit(funcnet.make_train_step(model, funcnet.cross_entropy, optimizer))
+        >>> params = model.init(jax.random.key(0), (4, 3))
+        >>> state = funcnet.init_state(params, optimizer, jax.random.key(1))
+        >>> state, metrics = step(state, (jnp.ones((4, 3)), jnp.array([0, 1, 0, 1])))
+        >>> int(state.step), sorted(metrics)
+        (1, ['accuracy', 'loss'])
+    """
+
+    def step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
+        x, y = batch
+        key, dropout_key = jax.random.split(state.key)
+
+        def objective(params):
+            outputs = model.apply(params, x, key=dropout_key, training=True)
+            return loss_fn(outputs, y), outputs
+
+        (loss, outputs), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        new_state = TrainState(params, opt_state, state.step + 1, key)
+        return new_state, _metrics(outputs, y, loss)
+
+    return step
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool):
+    """One jitted epoch: shuffle, scan the full batches, then the ragged remainder."""
+    step = make_train_step(model, loss_fn, optimizer)
+
+    @jax.jit
+    def epoch(state: TrainState, x: jax.Array, y: jax.Array):
+        count = x.shape[0]
+        full = count // batch_size
+        key, shuffle_key = jax.random.split(state.key)
+        order = jax.random.permutation(shuffle_key, count)
+        x, y = x[order], y[order]
+        state = state._replace(key=key)
+        head = full * batch_size
+        xs = x[:head].reshape(full, batch_size, *x.shape[1:])
+        ys = y[:head].reshape(full, batch_size, *y.shape[1:])
+        state, metrics = jax.lax.scan(step, state, (xs, ys))
+        totals = jax.tree_util.tree_map(lambda m: jnp.sum(m) * batch_size, metrics)
+        seen = head
+        if count > head and not drop_last:
+            state, last = step(state, (x[head:], y[head:]))
+            totals = jax.tree_util.tree_map(lambda t, m: t + m * (count - head), totals, last)
+            seen = count
+        return state, jax.tree_util.tree_map(lambda t: t / seen, totals)
+
+    return epoch
+
+
+def _as_pair(data: Any, what: str) -> tuple[jax.Array, jax.Array]:
+    try:
+        x, y = data
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{what} must be a pair (x, y) of arrays, got {type(data).__name__}."
+        ) from None
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.shape[:1] != y.shape[:1]:
+        raise ValueError(
+            f"{what}: x and y must have the same number of examples, got {x.shape[0]} "
+            f"and {y.shape[0] if y.ndim else 'a scalar'}."
+        )
+    return x, y
+
+
+def _check_batch_size(batch_size: object, count: int, drop_last: bool) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}.")
+    if drop_last and count < batch_size:
+        raise ValueError(
+            f"fit: drop_last=True with {count} examples and batch_size={batch_size} "
+            "leaves no batch to train on."
+        )
+    return batch_size
+
+
+class _Progress:
+    """One line per epoch on stderr: the epoch, its metrics and the step rate."""
+
+    def __init__(self, epochs: int, enabled: bool) -> None:
+        self.epochs, self.enabled = epochs, enabled
+
+    def update(self, epoch: int, record: dict[str, float], steps_per_second: float) -> None:
+        if not self.enabled:
+            return
+        width = 20
+        filled = round(width * (epoch + 1) / self.epochs)
+        bar = "#" * filled + "." * (width - filled)
+        numbers = "  ".join(
+            f"{name} {value:.4f}" for name, value in record.items() if name != "seconds"
+        )
+        line = (
+            f"[{bar}] epoch {epoch + 1}/{self.epochs}  {numbers}  {steps_per_second:,.0f} steps/s"
+        )
+        print(line, file=sys.stderr, flush=True)
+
+
+def fit(
+    model: Layer,
+    params_or_state: Params | TrainState,
+    data: tuple[ArrayLike, ArrayLike],
+    *,
+    loss_fn: LossFn,
+    optimizer: optax.GradientTransformation,
+    epochs: int,
+    batch_size: int,
+    key: jax.Array | None = None,
+    validation: tuple[ArrayLike, ArrayLike] | None = None,
+    drop_last: bool = False,
+    progress: bool = True,
+) -> tuple[TrainState, dict[str, list[float]]]:
+    """Train for `epochs` epochs; each epoch is one compiled call.
+
+    Each epoch shuffles the examples with a key drawn from the state, runs
+    `len(x) // batch_size` steps in a `lax.scan`, then one more step on the ragged
+    remainder unless `drop_last`. The whole dataset is placed on the device once.
+
+    Args:
+        model: the layer to train.
+        params_or_state: initial params (a new `TrainState` is made with `key`), or a
+            `TrainState` to continue from (its own key is used; `key` is ignored).
+        data: `(x, y)` with `x: (N, ...)` and `y: (N, ...)`.
+        loss_fn: `loss_fn(outputs, target) -> ()`.
+        optimizer: an optax `GradientTransformation`.
+        epochs: number of passes over the data.
+        batch_size: examples per step.
+        key: PRNG key for shuffling and dropout, needed when starting from params.
+        validation: optional `(x, y)` evaluated after every epoch.
+        drop_last: skip the ragged last batch of each epoch.
+        progress: print one line per epoch to stderr.
+
+    Returns:
+        `(state, history)`: the final `TrainState`, and per-epoch lists `"loss"`
+        (training mean over the epoch's steps), `"accuracy"` (for classification),
+        `"val_loss"`, `"val_accuracy"` (with `validation`) and `"seconds"`.
+
+    Raises:
+        TypeError, ValueError: for malformed data, a bad batch size or a missing key.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, optax, funcnet
+        >>> x = jax.random.normal(jax.random.key(0), (100, 2))
+        >>> y = (x[:, 0] > 0).astype(jnp.int32)
+        >>> model = funcnet.Linear(2, 2)
+        >>> params = model.init(jax.random.key(1), x.shape)
+        >>> state, history = funcnet.fit(
+        ...     model, params, (x, y), loss_fn=funcnet.cross_entropy,
+        ...     optimizer=optax.adam(0.1), epochs=5, batch_size=32,
+        ...     key=jax.random.key(2), progress=False)
+        >>> history["accuracy"][-1] > 0.9, int(state.step)
+        (True, 20)
+    """
+    x, y = _as_pair(data, "fit: data")
+    batch_size = _check_batch_size(batch_size, x.shape[0], drop_last)
+    if isinstance(params_or_state, TrainState):
+        state = params_or_state
+    elif key is None:
+        raise ValueError("fit: starting from params needs key=jax.random.key(seed).")
+    else:
+        state = init_state(params_or_state, optimizer, key)
+    model.output_shape(x.shape)  # a shape error here names the layer, before compiling
+    epoch_fn = _compiled_epoch(model, loss_fn, optimizer, batch_size, drop_last)
+    steps = steps_per_epoch(x.shape[0], batch_size, drop_last)
+    history: dict[str, list[float]] = {}
+    bar = _Progress(epochs, progress)
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        state, metrics = epoch_fn(state, x, y)
+        record = {"loss": float(metrics["loss"])}
+        record.update({name: float(value) for name, value in metrics.items()})
+        seconds = time.perf_counter() - start
+        if validation is not None:
+            scores = evaluate(model, state.params, validation, loss_fn=loss_fn)
+            record.update({f"val_{name}": value for name, value in scores.items()})
+        record["seconds"] = seconds
+        for name, value in record.items():
+            history.setdefault(name, []).append(value)
+        bar.update(epoch, record, steps / max(seconds, 1e-9))
+    return state, history
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_evaluate(model, loss_fn):
+    @jax.jit
+    def run(params, x, y):
+        outputs = model.apply(params, x)
+        return _metrics(outputs, y, loss_fn(outputs, y))
+
+    return run
+
+
+def evaluate(
+    model: Layer, params: Params, data: tuple[ArrayLike, ArrayLike], *, loss_fn: LossFn
+) -> dict[str, float]:
+    """Loss (and accuracy, for classification) on `data`, in evaluation mode.
+
+    Args:
+        model: the layer.
+        params: its parameters.
+        data: `(x, y)`, `x: (N, ...)`, `y: (N, ...)`.
+        loss_fn: `loss_fn(outputs, target) -> ()`.
+
+    Returns:
+        `{"loss": float}` plus `"accuracy"` for integer targets with class scores.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, funcnet
+        >>> model = funcnet.Linear(2, 2, weight_init=funcnet.init.zeros())
+        >>> params = model.init(jax.random.key(0), (1, 2))
+        >>> params = {"weight": params["weight"], "bias": jnp.zeros(2)}
+        >>> funcnet.evaluate(model, params, (jnp.ones((4, 2)), jnp.array([0, 1, 0, 1])),
+        ...                  loss_fn=funcnet.cross_entropy)["loss"]  # log(2)
+        0.6931...
+    """
+    x, y = _as_pair(data, "evaluate: data")
+    metrics = _compiled_evaluate(model, loss_fn)(params, x, y)
+    return {name: float(value) for name, value in metrics.items()}
+
+
+def predict(
+    model: Layer, params: Params, x: ArrayLike, *, batch_size: int | None = None
+) -> jax.Array:
+    """The model's outputs in evaluation mode: a forward pass only, no loss, no gradient.
+
+    Args:
+        model: the layer.
+        params: its parameters.
+        x: `(N, ...)` inputs.
+        batch_size: run in chunks of this many examples (bounds memory), or all at once.
+
+    Returns:
+        `(N, ...)` outputs, `model.output_shape(x.shape)`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, funcnet
+        >>> model = funcnet.Linear(3, 2)
+        >>> params = model.init(jax.random.key(0), (1, 3))
+        >>> funcnet.predict(model, params, jnp.ones((10, 3)), batch_size=4).shape
+        (10, 2)
+    """
+    x = jnp.asarray(x)
+    forward = jax.jit(model.apply)
+    if batch_size is None or batch_size >= x.shape[0]:
+        return forward(params, x)
+    chunks = [forward(params, x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+    return jnp.concatenate(chunks)
+
+
+def per_example_grads(
+    loss_fn: Callable[[Params, jax.Array, jax.Array], jax.Array],
+    params: Params,
+    batch: tuple[ArrayLike, ArrayLike],
+) -> Params:
+    """Gradients of each example's loss, stacked: `vmap` of `grad` over the batch.
+
+    Args:
+        loss_fn: `loss_fn(params, x, y) -> ()` for ONE example (`x` without the batch
+            axis), e.g. `lambda p, x, y: funcnet.cross_entropy(model(p, x), y)`.
+        params: the parameters.
+        batch: `(x, y)` with `x: (N, ...)`, `y: (N, ...)`.
+
+    Returns:
+        A pytree shaped like `params` with a leading axis of size N on every leaf.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, funcnet
+        >>> model = funcnet.Linear(3, 2)
+        >>> params = model.init(jax.random.key(0), (1, 3))
+        >>> loss = lambda p, x, y: funcnet.cross_entropy(model(p, x), y)
+        >>> grads = funcnet.per_example_grads(loss, params, (jnp.ones((5, 3)), jnp.zeros(5, int)))
+        >>> grads["weight"].shape
+        (5, 2, 3)
+    """
+    x, y = _as_pair(batch, "per_example_grads: batch")
+    return jax.vmap(jax.grad(loss_fn), in_axes=(None, 0, 0))(params, x, y)
+
+
+def steps_per_epoch(count: int, batch_size: int, drop_last: bool = False) -> int:
+    """Number of optimizer steps in one epoch of `count` examples.
+
+    Example:
+        >>> import funcnet
+        >>> funcnet.steps_per_epoch(100, 32), funcnet.steps_per_epoch(100, 32, drop_last=True)
+        (4, 3)
+    """
+    return count // batch_size if drop_last else math.ceil(count / batch_size)
