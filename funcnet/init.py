@@ -279,7 +279,7 @@ def xavier_uniform(gain: float = 1.0) -> Initializer:
         >>> init.xavier_uniform()(jax.random.key(0), (5, 10)).shape
         (5, 10)
     """
-    return _FanScaled("uniform", float(gain) * math.sqrt(2.0), "fan_avg")
+    return _FanScaled("uniform", float(gain), "fan_avg")
 
 
 def xavier_normal(gain: float = 1.0) -> Initializer:
@@ -291,7 +291,7 @@ def xavier_normal(gain: float = 1.0) -> Initializer:
         >>> init.xavier_normal()(jax.random.key(0), (5, 10)).shape
         (5, 10)
     """
-    return _FanScaled("normal", float(gain) * math.sqrt(2.0), "fan_avg")
+    return _FanScaled("normal", float(gain), "fan_avg")
 
 
 def kaiming_uniform(
