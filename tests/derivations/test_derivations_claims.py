@@ -1,0 +1,64 @@
+"""The claims ledger: every verdict, and the checks that decide it."""
+
+from __future__ import annotations
+
+import pytest
+
+from derivations import Result
+from derivations.claims import CLAIMS, judge, required_topics
+
+# The ledger's verdicts, one line per claim of the lesson.
+EXPECTED = {
+    "stacked_linear_is_linear": "holds",
+    "alternating_layers_fit_anything": "holds with a caveat",
+    "fourier_represents_any_function": "holds with a caveat",
+    "everything_is_a_taylor_polynomial": "wrong",
+    "forward_before_backward": "holds",
+    "precision_recall_not_a_loss": "holds with a caveat",
+    "mse_and_cross_entropy_differentiable": "holds",
+    "continuity_necessary_not_sufficient": "holds",
+    "loss_must_be_convex": "wrong",
+    "convexity_definition": "wrong",
+    "common_functions_convex": "holds with a caveat",
+    "sigmoid_properties": "holds with a caveat",
+    "tanh_is_arctangent": "wrong",
+    "saturation_loss_is_zero": "wrong",
+    "relu_derivative": "holds",
+    "leaky_relu_differentiable_everywhere": "wrong",
+    "softmax_then_cross_entropy": "wrong",
+}
+BY_ID = {claim.id: claim for claim in CLAIMS}
+
+
+def test_ledger_covers_exactly_the_expected_claims() -> None:
+    assert list(BY_ID) == list(EXPECTED)
+
+
+@pytest.mark.parametrize(("claim_id", "verdict"), EXPECTED.items())
+def test_verdict(results: dict[str, Result], claim_id: str, verdict: str) -> None:
+    claim = BY_ID[claim_id]
+    assert claim.verdict == verdict
+    # For a wrong claim the deciding checks verify the corrected statement.
+    for check in claim.checks:
+        assert check in results, f"{claim_id} cites unknown check {check}"
+        assert results[check].verified, results[check].detail
+    assert judge(claim, results)
+
+
+@pytest.mark.parametrize("claim_id", [c for c, v in EXPECTED.items() if v != "holds"])
+def test_caveats_and_wrong_claims_carry_a_correction(claim_id: str) -> None:
+    assert len(BY_ID[claim_id].correction) > 40
+
+
+def test_a_failed_or_missing_check_leaves_a_verdict_undecided(
+    results: dict[str, Result],
+) -> None:
+    claim = BY_ID["tanh_is_arctangent"]
+    failed = dict(results)
+    failed[claim.checks[0]] = Result(claim.checks[0], "activations", "c", "s", False)
+    assert not judge(claim, failed)
+    assert not judge(claim, {})
+
+
+def test_required_topics_include_the_crosscheck() -> None:
+    assert "crosscheck" in required_topics()
