@@ -16,7 +16,7 @@ Example:
     ['0.bias', '0.weight', '2.bias', '2.weight']
 """
 
-from funcnet import init
+from funcnet import checkpoint, data, init
 from funcnet.activations import (
     elu,
     gelu,
@@ -29,16 +29,21 @@ from funcnet.activations import (
     softplus,
     tanh,
 )
+from funcnet.checkpoint import CheckpointError
 from funcnet.errors import ShapeError, StateDictError
 from funcnet.layers import (
     ELU,
     GELU,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
     Flatten,
     Identity,
     Layer,
     LeakyReLU,
     Linear,
     LogSoftmax,
+    MaxPool2d,
     ReLU,
     Sequential,
     Sigmoid,
@@ -82,12 +87,17 @@ __version__ = "0.1.0"
 __all__ = [
     "ELU",
     "GELU",
+    "AvgPool2d",
+    "CheckpointError",
+    "Conv2d",
+    "Dropout",
     "Flatten",
     "Identity",
     "Layer",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MaxPool2d",
     "ReLU",
     "Sequential",
     "ShapeError",
@@ -102,9 +112,11 @@ __all__ = [
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "checkpoint",
     "confusion_matrix",
     "count_parameters",
     "cross_entropy",
+    "data",
     "elu",
     "evaluate",
     "f1_score",

@@ -90,7 +90,7 @@ def sigmoid(x: ArrayLike) -> jax.Array:
         `(*shape)` values in $[0, 1]$ (exactly 0 or 1 only where float rounding reaches
         them); $\\sigma'(x) = \\sigma(x)(1 - \\sigma(x))$.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.sigmoid(jnp.array([0.0, 2.0])))
@@ -110,7 +110,7 @@ def tanh(x: ArrayLike) -> jax.Array:
     Returns:
         `(*shape)` values in $[-1, 1]$.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.tanh(jnp.array([0.0, 1.0])))
@@ -128,7 +128,7 @@ def relu(x: ArrayLike) -> jax.Array:
     Returns:
         `(*shape)` output; the gradient is 1 where `x > 0` and 0 elsewhere, 0 included.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.relu(jnp.array([-1.0, 0.0, 2.0])))
@@ -155,7 +155,7 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> jax.Array:
     Raises:
         TypeError: if `negative_slope` is not a real number.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.leaky_relu(jnp.array([-10.0, 3.0]), negative_slope=0.2))
@@ -185,7 +185,7 @@ def softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
         TypeError: if `dim` is not an int.
         ValueError: if `dim` is out of range for `x`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.softmax(jnp.array([[1.0, 1.0], [0.0, 1e4]])))
@@ -210,7 +210,7 @@ def log_softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
         TypeError: if `dim` is not an int.
         ValueError: if `dim` is out of range for `x`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.log_softmax(jnp.array([0.0, 0.0])))
@@ -234,7 +234,7 @@ def gelu(x: ArrayLike, approximate: str = "none") -> jax.Array:
     Raises:
         ValueError: if `approximate` is neither `"none"` nor `"tanh"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.gelu(jnp.array([-1.0, 0.0, 1.0])))
@@ -260,7 +260,7 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
     Raises:
         TypeError: if `alpha` is not a real number.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.elu(jnp.array([-1e4, 0.0, 2.0])))
@@ -293,7 +293,7 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> jax.Ar
         TypeError: if `beta` or `threshold` is not a real number.
         ValueError: if `beta` is 0.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.softplus(jnp.array([-1e4, 0.0, 1e4])))
@@ -317,7 +317,7 @@ def silu(x: ArrayLike) -> jax.Array:
     Returns:
         `(*shape)` output.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.silu(jnp.array([0.0, 1.0])))

@@ -30,7 +30,7 @@ class ShapeError(ValueError):
         hint: how to fix it, or None.
         path: the layer's index inside nested `Sequential`s, outermost first.
 
-    Example:
+    Examples:
         >>> import funcnet
         >>> try:
         ...     funcnet.Linear(8, 5).output_shape((4, 10))

@@ -61,7 +61,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     Raises:
         ValueError: for an unknown nonlinearity.
 
-    Example:
+    Examples:
         >>> from funcnet import init
         >>> round(init.calculate_gain("relu"), 4)
         1.4142
@@ -83,7 +83,7 @@ def fans(shape: Sequence[int]) -> tuple[int, int]:
     Raises:
         ValueError: for fewer than 2 dimensions, as PyTorch does.
 
-    Example:
+    Examples:
         >>> from funcnet import init
         >>> init.fans((16, 3, 5, 5))
         (75, 400)
@@ -191,7 +191,7 @@ class _Orthogonal:
 def zeros() -> Initializer:
     """All zeros. Example: `init.zeros()(key, (2, 3), jnp.float32)`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> print(init.zeros()(jax.random.key(0), (2,)))
@@ -203,7 +203,7 @@ def zeros() -> Initializer:
 def ones() -> Initializer:
     """All ones.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> print(init.ones()(jax.random.key(0), (2,)))
@@ -215,7 +215,7 @@ def ones() -> Initializer:
 def constant(value: float) -> Initializer:
     """Every entry equal to `value`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> print(init.constant(0.5)(jax.random.key(0), (2,)))
@@ -227,7 +227,7 @@ def constant(value: float) -> Initializer:
 def uniform(low: float = 0.0, high: float = 1.0) -> Initializer:
     """$U(\\mathrm{low}, \\mathrm{high})$, as `torch.nn.init.uniform_(a=low, b=high)`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> w = init.uniform(-1.0, 1.0)(jax.random.key(0), (1000,))
@@ -242,7 +242,7 @@ def uniform(low: float = 0.0, high: float = 1.0) -> Initializer:
 def normal(mean: float = 0.0, std: float = 1.0) -> Initializer:
     """$\\mathcal{N}(\\mathrm{mean}, \\mathrm{std}^2)$, as `torch.nn.init.normal_`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> init.normal(std=0.02)(jax.random.key(0), (3, 4)).shape
@@ -258,7 +258,7 @@ def truncated_normal(
 ) -> Initializer:
     """Normal(mean, std) redrawn outside the absolute bounds `[a, b]` (PyTorch's meaning).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> w = init.truncated_normal(std=1.0, a=-2.0, b=2.0)(jax.random.key(0), (1000,))
@@ -273,7 +273,7 @@ def truncated_normal(
 def xavier_uniform(gain: float = 1.0) -> Initializer:
     """Glorot uniform: $U(-b, b)$ with $b = g\\sqrt{6 / (n_{in} + n_{out})}$, $g$ = `gain`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> init.xavier_uniform()(jax.random.key(0), (5, 10)).shape
@@ -285,7 +285,7 @@ def xavier_uniform(gain: float = 1.0) -> Initializer:
 def xavier_normal(gain: float = 1.0) -> Initializer:
     """Glorot normal: std = $\\mathrm{gain}\\sqrt{2 / (\\mathrm{fan\\_in} + \\mathrm{fan\\_out})}$.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> init.xavier_normal()(jax.random.key(0), (5, 10)).shape
@@ -304,7 +304,7 @@ def kaiming_uniform(
         mode: `"fan_in"` keeps forward variance, `"fan_out"` backward variance.
         nonlinearity: passed to `calculate_gain`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> init.kaiming_uniform(nonlinearity="relu")(jax.random.key(0), (5, 10)).shape
@@ -319,7 +319,7 @@ def kaiming_normal(
 ) -> Initializer:
     """He normal: std = $\\mathrm{gain} / \\sqrt{\\mathrm{fan}}$.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> init.kaiming_normal(nonlinearity="relu")(jax.random.key(0), (5, 10)).shape
@@ -332,7 +332,7 @@ def kaiming_normal(
 def lecun_normal() -> Initializer:
     """LeCun normal: truncated normal with variance $1/\\mathrm{fan\\_in}$ (JAX's convention).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> init.lecun_normal()(jax.random.key(0), (5, 10)).shape
@@ -344,7 +344,7 @@ def lecun_normal() -> Initializer:
 def lecun_uniform() -> Initializer:
     """LeCun uniform: $U(-b, b)$, $b = \\sqrt{3 / n_{in}}$, so the variance is $1/n_{in}$.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> init.lecun_uniform()(jax.random.key(0), (5, 10)).shape
@@ -356,7 +356,7 @@ def lecun_uniform() -> Initializer:
 def orthogonal(gain: float = 1.0) -> Initializer:
     """A (semi-)orthogonal matrix times `gain`, as `torch.nn.init.orthogonal_`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from funcnet import init
         >>> q = init.orthogonal()(jax.random.key(0), (4, 4))
@@ -373,7 +373,7 @@ def pytorch_default() -> Initializer:
     bias init is `uniform(-1/sqrt(fan_in), 1/sqrt(fan_in))`, which layers apply themselves
     because the bias alone does not know the fan.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from funcnet import init
         >>> w = init.pytorch_default()(jax.random.key(0), (5, 4))

@@ -38,9 +38,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _check_reduction(name: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}."
-        )
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
 
 
 def _reduce(loss: jax.Array, reduction: str) -> jax.Array:
@@ -175,7 +173,7 @@ def nll_loss(
         ShapeError: for mismatched shapes.
         ValueError: for concrete targets outside `[0, C)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> log_probs = jnp.log(jnp.array([[0.25, 0.75], [0.5, 0.5]]))
@@ -247,7 +245,7 @@ def cross_entropy(
         ValueError: for a bad `reduction` or `label_smoothing`, or concrete class
             indices outside `[0, C)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> logits = jnp.array([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
@@ -260,11 +258,10 @@ def cross_entropy(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}."
         )
     logits = _float_input("cross_entropy", "input", input)
+    _class_axis_last("cross_entropy", logits)  # a scalar has no class axis to softmax over
     target = jnp.asarray(target)
     if jnp.issubdtype(target.dtype, jnp.floating):
-        return _cross_entropy_probabilities(
-            logits, target, weight, reduction, label_smoothing
-        )
+        return _cross_entropy_probabilities(logits, target, weight, reduction, label_smoothing)
     log_probs = jax.nn.log_softmax(logits, axis=0 if logits.ndim == 1 else 1)
     nll = nll_loss(
         log_probs, target, weight=weight, ignore_index=ignore_index, reduction=reduction
@@ -317,6 +314,11 @@ def _cross_entropy_probabilities(logits, target, weight, reduction, label_smooth
 # --- regression -----------------------------------------------------------------
 
 
+def _abs(x: jax.Array) -> jax.Array:
+    """$|x|$ with gradient `sign(x)`, 0 at $x = 0$ as in PyTorch (`jnp.abs` gives 1 there)."""
+    return x * jnp.sign(x)
+
+
 def _pair(name: str, input: ArrayLike, target: ArrayLike, reduction: str):
     _check_reduction(name, reduction)
     input = _float_input(name, "input", input)
@@ -336,7 +338,7 @@ def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") ->
     Returns:
         A scalar, or `(*shape)` for `"none"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.mse_loss(jnp.array([1.0, 2.0]), jnp.array([1.0, 4.0])))
@@ -357,14 +359,14 @@ def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> 
     Returns:
         A scalar, or `(*shape)` for `"none"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.l1_loss(jnp.array([1.0, 2.0]), jnp.array([1.0, 4.0])))
         1.0
     """
     input, target = _pair("l1_loss", input, target, reduction)
-    return _reduce(jnp.abs(input - target), reduction)
+    return _reduce(_abs(input - target), reduction)
 
 
 def smooth_l1_loss(
@@ -384,7 +386,7 @@ def smooth_l1_loss(
     Raises:
         ValueError: for a negative `beta`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.smooth_l1_loss(jnp.array([0.5, 3.0]), jnp.array([0.0, 0.0])))
@@ -393,7 +395,7 @@ def smooth_l1_loss(
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}.")
     input, target = _pair("smooth_l1_loss", input, target, reduction)
-    diff = jnp.abs(input - target)
+    diff = _abs(input - target)
     if beta == 0:
         return _reduce(diff, reduction)
     losses = jnp.where(diff < beta, 0.5 * jnp.square(diff) / beta, diff - 0.5 * beta)
@@ -419,7 +421,7 @@ def huber_loss(
     Raises:
         ValueError: for a non-positive `delta`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.huber_loss(jnp.array([0.5, 3.0]), jnp.array([0.0, 0.0])))
@@ -428,7 +430,7 @@ def huber_loss(
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}.")
     input, target = _pair("huber_loss", input, target, reduction)
-    diff = jnp.abs(input - target)
+    diff = _abs(input - target)
     losses = jnp.where(diff <= delta, 0.5 * jnp.square(diff), delta * (diff - 0.5 * delta))
     return _reduce(losses, reduction)
 
@@ -460,18 +462,20 @@ def _bce_terms_jvp(primals, tangents):
     return value, d_dp * dp + d_dy * dy
 
 
-def _binary_weight(name: str, weight, shape) -> jax.Array | None:
+def _binary_weight(name: str, argument: str, weight, shape) -> jax.Array | None:
     if weight is None:
         return None
-    weight = _float_input(name, "weight", weight)
+    weight = _float_input(name, argument, weight)
     try:
-        jnp.broadcast_shapes(weight.shape, shape)
+        fits = jnp.broadcast_shapes(weight.shape, shape) == tuple(shape)
     except ValueError:
+        fits = False
+    if not fits:
         raise ShapeError(
-            f"{name}: weight of shape {weight.shape} does not broadcast to {shape}",
+            f"{name}: {argument} of shape {weight.shape} does not broadcast to {shape}",
             layer=name,
-            detail=f"needs a weight that broadcasts to the input shape {shape}",
-        ) from None
+            detail=f"needs a {argument} that broadcasts to the input shape {shape}",
+        )
     return jnp.broadcast_to(weight, shape)
 
 
@@ -500,7 +504,7 @@ def binary_cross_entropy(
     Raises:
         ValueError: if concrete `input` values lie outside `[0, 1]`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.binary_cross_entropy(jnp.array([0.8, 0.4]), jnp.array([1.0, 0.0])))
@@ -514,7 +518,7 @@ def binary_cross_entropy(
             "pass probabilities (after sigmoid), or use binary_cross_entropy_with_logits."
         )
     losses = _bce_terms(input, target)
-    weight = _binary_weight("binary_cross_entropy", weight, losses.shape)
+    weight = _binary_weight("binary_cross_entropy", "weight", weight, losses.shape)
     if weight is not None:
         losses = losses * weight
     return _reduce(losses, reduction)
@@ -544,22 +548,23 @@ def binary_cross_entropy_with_logits(
     Returns:
         A scalar, or `(*shape)` for `"none"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
-        >>> print(funcnet.binary_cross_entropy_with_logits(jnp.array([1e4, -1e4]), jnp.array([1.0, 0.0])))
+        >>> logits, target = jnp.array([1e4, -1e4]), jnp.array([1.0, 0.0])
+        >>> print(funcnet.binary_cross_entropy_with_logits(logits, target))
         0.0
     """
     name = "binary_cross_entropy_with_logits"
     input, target = _pair(name, input, target, reduction)
     # softplus(-x) = log(1 + exp(-x)), via logaddexp for any magnitude.
     softplus_neg = jnp.logaddexp(0.0, -input)
-    pos_weight = _binary_weight(name, pos_weight, input.shape)
+    pos_weight = _binary_weight(name, "pos_weight", pos_weight, input.shape)
     if pos_weight is None:
         losses = (1.0 - target) * input + softplus_neg
     else:
         losses = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus_neg
-    weight = _binary_weight(name, weight, input.shape)
+    weight = _binary_weight(name, "weight", weight, input.shape)
     if weight is not None:
         losses = losses * weight
     return _reduce(losses, reduction)

@@ -12,13 +12,22 @@ Every metric takes `(input, target)`:
   and the prediction is their arg-max.
 
 Divisions by zero (no predicted or no actual positives) give 0, as scikit-learn's
-default `zero_division` does.
+`zero_division=0` does. `average="macro"` averages over the classes that occur in
+`target` or in the predictions, as scikit-learn does when it is not given `labels`.
+
+Labels are checked whenever their values are concrete (outside `jit`): `[0, C)` for
+`confusion_matrix` and `"macro"`, `{0, 1}` for `"binary"`. Under `jit` the values are
+unknown while tracing: `confusion_matrix` does not count an example with a label
+outside `[0, C)`, and `"binary"` counts every label other than 1 as negative.
 """
 
 from __future__ import annotations
 
+import operator
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from funcnet.errors import ShapeError
@@ -46,6 +55,42 @@ def _labels(name: str, input: ArrayLike, target: ArrayLike, threshold: float):
     return input, target
 
 
+def _concrete(x: jax.Array) -> np.ndarray | None:
+    """The values of `x` if known now (outside `jit`), else None."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    return np.asarray(x)
+
+
+def _check_labels(name: str, labels: jax.Array, allowed: str, low: int, high: int) -> None:
+    """Raise if concrete `labels` fall outside `[low, high)`."""
+    values = _concrete(labels)
+    if values is None:
+        return
+    bad = (values < low) | (values >= high)
+    if bad.any():
+        raise ValueError(f"{name}: label {int(values[bad].flat[0])} is out of range; {allowed}.")
+
+
+def _check_num_classes(name: str, input: jax.Array, target: jax.Array, num_classes) -> int:
+    try:
+        num_classes = operator.index(num_classes)
+    except TypeError:
+        raise TypeError(f"{name}: num_classes must be an integer, got {num_classes!r}.") from None
+    if num_classes < 1:
+        raise ValueError(f"{name}: num_classes must be at least 1, got {num_classes}.")
+    if input.ndim == target.ndim + 1 and input.shape[-1] != num_classes:
+        raise ShapeError(
+            f"{name}: scores have {input.shape[-1]} classes but num_classes={num_classes}",
+            layer=name,
+            detail=(
+                f"needs scores of shape {(*target.shape, num_classes)} but receives {input.shape}"
+            ),
+            hint="pass num_classes equal to the scores' last axis, or leave it out.",
+        )
+    return num_classes
+
+
 def accuracy(input: ArrayLike, target: ArrayLike, *, threshold: float = 0.5) -> jax.Array:
     """Fraction of predictions equal to the target.
 
@@ -57,7 +102,7 @@ def accuracy(input: ArrayLike, target: ArrayLike, *, threshold: float = 0.5) -> 
     Returns:
         A scalar in `[0, 1]`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> logits = jnp.array([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
@@ -80,16 +125,32 @@ def confusion_matrix(input: ArrayLike, target: ArrayLike, num_classes: int) -> j
         `(num_classes, num_classes)` integer counts (rows: truth, columns: prediction,
         as scikit-learn).
 
-    Example:
+    Raises:
+        ValueError: for concrete labels outside `[0, num_classes)`.
+        ShapeError: for scores whose last axis is not `num_classes`.
+
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.confusion_matrix(jnp.array([0, 1, 1]), jnp.array([0, 0, 1]), 2))
         [[1 1]
          [0 1]]
     """
-    predicted, target = _labels("confusion_matrix", input, target, 0.5)
-    flat = target.reshape(-1) * num_classes + predicted.reshape(-1)
-    counts = jnp.bincount(flat, length=num_classes * num_classes)
+    name = "confusion_matrix"
+    num_classes = _check_num_classes(name, jnp.asarray(input), jnp.asarray(target), num_classes)
+    predicted, target = _labels(name, input, target, 0.5)
+    return _counts(name, predicted, target, num_classes)
+
+
+def _counts(name: str, predicted: jax.Array, target: jax.Array, num_classes: int) -> jax.Array:
+    allowed = f"labels must lie in [0, {num_classes}) for num_classes={num_classes}"
+    _check_labels(name, target, allowed, 0, num_classes)
+    _check_labels(name, predicted, allowed, 0, num_classes)
+    predicted, target = predicted.reshape(-1), target.reshape(-1).astype(predicted.dtype)
+    valid = (target >= 0) & (target < num_classes) & (predicted >= 0) & (predicted < num_classes)
+    # An out-of-range pair (possible only under jit) would land in another cell: drop it.
+    flat = jnp.where(valid, target * num_classes + predicted, 0)
+    counts = jnp.bincount(flat, weights=valid.astype(jnp.int32), length=num_classes**2)
     return counts.reshape(num_classes, num_classes)
 
 
@@ -97,13 +158,24 @@ def _safe_divide(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
     return jnp.where(denominator > 0, numerator / jnp.maximum(denominator, 1), 0.0)
 
 
+def _average(scores: jax.Array, predicted: jax.Array, actual: jax.Array) -> jax.Array:
+    """Mean of `scores` over the classes that are predicted or present (scikit-learn's)."""
+    present = (predicted + actual) > 0
+    return jnp.sum(jnp.where(present, scores, 0.0)) / jnp.maximum(jnp.sum(present), 1)
+
+
 def _per_class(name, input, target, average, num_classes, threshold):
     """True positives, predicted positives and actual positives, per class or binary."""
     if average not in ("binary", "macro"):
         raise ValueError(f"{name}: average must be 'binary' or 'macro', got {average!r}.")
+    scores = jnp.asarray(input)
     predicted, target = _labels(name, input, target, threshold)
     dtype = jnp.result_type(float)
     if average == "binary":
+        # scikit-learn: "Target is multiclass but average='binary'".
+        allowed = "average='binary' needs labels 0 and 1 (1 is positive); use average='macro'"
+        _check_labels(name, target, allowed, 0, 2)
+        _check_labels(name, predicted, allowed, 0, 2)
         hits = (predicted == 1) & (target == 1)
         return (
             jnp.sum(hits).astype(dtype),
@@ -111,12 +183,11 @@ def _per_class(name, input, target, average, num_classes, threshold):
             jnp.sum(target == 1).astype(dtype),
         )
     if num_classes is None:
-        scores = jnp.asarray(input)
-        if scores.ndim == target.ndim + 1:
-            num_classes = scores.shape[-1]
-        else:
+        if scores.ndim != target.ndim + 1:
             raise ValueError(f"{name}: average='macro' with label input needs num_classes.")
-    matrix = confusion_matrix(predicted, target, num_classes).astype(dtype)
+        num_classes = scores.shape[-1]
+    num_classes = _check_num_classes(name, scores, target, num_classes)
+    matrix = _counts(name, predicted, target, num_classes).astype(dtype)
     return jnp.diagonal(matrix), matrix.sum(axis=0), matrix.sum(axis=1)
 
 
@@ -134,21 +205,29 @@ def precision(
         input: `(*batch)` labels or probabilities, or `(*batch, C)` scores.
         target: `(*batch)` integer labels.
         average: `"binary"` (class 1 is positive) or `"macro"` (unweighted mean over
-            classes).
+            the classes that occur in `target` or in the predictions).
         num_classes: for `"macro"` with label input.
         threshold: for binary probabilities.
 
     Returns:
         A scalar in `[0, 1]`.
 
-    Example:
+    Raises:
+        ValueError: for a bad `average`, `"macro"` on labels without `num_classes`, or
+            concrete labels outside `{0, 1}` (`"binary"`) or `[0, C)` (`"macro"`).
+        TypeError: for a non-integer `target`.
+        ShapeError: for an `input` shape that fits neither labels nor scores.
+
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.precision(jnp.array([1, 1, 0, 1]), jnp.array([1, 0, 0, 1])))
         0.6667
     """
-    hits, predicted, _ = _per_class("precision", input, target, average, num_classes, threshold)
-    return jnp.mean(_safe_divide(hits, predicted))
+    hits, predicted, actual = _per_class(
+        "precision", input, target, average, num_classes, threshold
+    )
+    return _average(_safe_divide(hits, predicted), predicted, actual)
 
 
 def recall(
@@ -171,14 +250,20 @@ def recall(
     Returns:
         A scalar in `[0, 1]`.
 
-    Example:
+    Raises:
+        ValueError: for a bad `average`, `"macro"` on labels without `num_classes`, or
+            concrete labels outside `{0, 1}` (`"binary"`) or `[0, C)` (`"macro"`).
+        TypeError: for a non-integer `target`.
+        ShapeError: for an `input` shape that fits neither labels nor scores.
+
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.recall(jnp.array([1, 0, 0, 1]), jnp.array([1, 1, 0, 1])))
         0.6667
     """
-    hits, _, actual = _per_class("recall", input, target, average, num_classes, threshold)
-    return jnp.mean(_safe_divide(hits, actual))
+    hits, predicted, actual = _per_class("recall", input, target, average, num_classes, threshold)
+    return _average(_safe_divide(hits, actual), predicted, actual)
 
 
 def f1_score(
@@ -203,11 +288,19 @@ def f1_score(
     Returns:
         A scalar in `[0, 1]`.
 
-    Example:
+    Raises:
+        ValueError: for a bad `average`, `"macro"` on labels without `num_classes`, or
+            concrete labels outside `{0, 1}` (`"binary"`) or `[0, C)` (`"macro"`).
+        TypeError: for a non-integer `target`.
+        ShapeError: for an `input` shape that fits neither labels nor scores.
+
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.f1_score(jnp.array([1, 1, 0, 1]), jnp.array([1, 0, 0, 1])))
         0.8
     """
-    hits, predicted, actual = _per_class("f1_score", input, target, average, num_classes, threshold)
-    return jnp.mean(_safe_divide(2 * hits, predicted + actual))
+    hits, predicted, actual = _per_class(
+        "f1_score", input, target, average, num_classes, threshold
+    )
+    return _average(_safe_divide(2 * hits, predicted + actual), predicted, actual)

@@ -50,7 +50,7 @@ def named_parameters(params: Params) -> Iterator[tuple[str, jax.Array]]:
     Yields:
         `(name, array)` pairs such as `("0.weight", (5, 10) array)`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> import funcnet
         >>> model = funcnet.Sequential(funcnet.Linear(10, 5), funcnet.ReLU())
@@ -65,7 +65,7 @@ def named_parameters(params: Params) -> Iterator[tuple[str, jax.Array]]:
 def count_parameters(params: Params) -> int:
     """The total number of scalar parameters.
 
-    Example:
+    Examples:
         >>> import jax
         >>> import funcnet
         >>> params = funcnet.Linear(10, 5).init(jax.random.key(0), (4, 10))
@@ -78,7 +78,7 @@ def count_parameters(params: Params) -> int:
 def state_dict(params: Params) -> dict[str, np.ndarray]:
     """A flat `{name: numpy array}` dict, PyTorch's `model.state_dict()` layout.
 
-    Example:
+    Examples:
         >>> import jax
         >>> import funcnet
         >>> params = funcnet.Linear(10, 5).init(jax.random.key(0), (4, 10))
@@ -93,6 +93,15 @@ def _to_numpy(value: Any) -> np.ndarray:
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         return value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+def _shape(like: Any) -> tuple[int, ...]:
+    """Shape of an array, a Python scalar or a `jax.ShapeDtypeStruct`."""
+    return tuple(like.shape) if hasattr(like, "shape") else np.shape(like)
+
+
+def _dtype(like: Any) -> np.dtype:
+    return like.dtype if hasattr(like, "dtype") else jnp.asarray(like).dtype
 
 
 def _torch_size(shape: Sequence[int]) -> str:
@@ -110,7 +119,9 @@ def load_state_dict(
     PyTorch's `copy_` does. Nothing is mutated: a new pytree is returned.
 
     Args:
-        params_like: params whose structure, shapes and dtypes to fill.
+        params_like: params whose structure, shapes and dtypes to fill; its leaves may
+            be `jax.ShapeDtypeStruct`s (from `jax.eval_shape`), so nothing needs to be
+            initialised first.
         state: `{name: array}`, names as `named_parameters` gives them.
         strict: if True, missing and unexpected keys are errors; if False, missing
             entries keep their `params_like` values and unexpected keys are ignored.
@@ -123,7 +134,7 @@ def load_state_dict(
         StateDictError: listing every missing key, unexpected key and size mismatch,
             in PyTorch's words.
 
-    Example:
+    Examples:
         >>> import jax
         >>> import funcnet
         >>> layer = funcnet.Linear(10, 5)
@@ -151,14 +162,14 @@ def load_state_dict(
             leaves.append(like)
             continue
         value = _to_numpy(state[name])
-        if value.shape != tuple(np.shape(like)):
+        if value.shape != tuple(_shape(like)):
             problems.append(
                 f"size mismatch for {name}: copying a param with shape "
                 f"{_torch_size(value.shape)} from checkpoint, the shape in current model "
-                f"is {_torch_size(np.shape(like))}."
+                f"is {_torch_size(_shape(like))}."
             )
             continue
-        leaves.append(jnp.asarray(value, dtype=jnp.asarray(like).dtype))
+        leaves.append(jnp.asarray(value, dtype=_dtype(like)))
     if strict and unexpected:
         problems.insert(
             0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". "
@@ -237,7 +248,7 @@ def summary(model: Layer, input_shape: Sequence[int]) -> Summary:
     Raises:
         ShapeError: if the chain of shapes breaks, naming the layer.
 
-    Example:
+    Examples:
         >>> import funcnet
         >>> from funcnet import Linear, Sequential, Sigmoid
         >>> model = Sequential(Linear(10, 5), Sigmoid(), Linear(5, 8))

@@ -59,7 +59,7 @@ class TrainState(NamedTuple):
 def init_state(params: Params, optimizer: optax.GradientTransformation, key: jax.Array):
     """A fresh `TrainState` at step 0.
 
-    Example:
+    Examples:
         >>> import jax, optax, funcnet
         >>> params = funcnet.Linear(3, 2).init(jax.random.key(0), (1, 3))
         >>> state = funcnet.init_state(params, optax.sgd(0.1), jax.random.key(1))
@@ -93,7 +93,7 @@ def make_train_step(
         `y: (batch, ...)`. `metrics` holds `"loss"` and, for integer targets and
         class scores, `"accuracy"`. Wrap it in `jax.jit` where you use it.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, optax, funcnet
         >>> model = funcnet.Linear(3, 2)
         >>> optimizer = optax.sgd(0.1)
@@ -240,7 +240,7 @@ def fit(
     Raises:
         TypeError, ValueError: for malformed data, a bad batch size or a missing key.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, optax, funcnet
         >>> x = jax.random.normal(jax.random.key(0), (100, 2))
         >>> y = (x[:, 0] > 0).astype(jnp.int32)
@@ -306,7 +306,7 @@ def evaluate(
     Returns:
         `{"loss": float}` plus `"accuracy"` for integer targets with class scores.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, funcnet
         >>> model = funcnet.Linear(2, 2, weight_init=funcnet.init.zeros())
         >>> params = model.init(jax.random.key(0), (1, 2))
@@ -334,7 +334,7 @@ def predict(
     Returns:
         `(N, ...)` outputs, `model.output_shape(x.shape)`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, funcnet
         >>> model = funcnet.Linear(3, 2)
         >>> params = model.init(jax.random.key(0), (1, 3))
@@ -365,7 +365,7 @@ def per_example_grads(
     Returns:
         A pytree shaped like `params` with a leading axis of size N on every leaf.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, funcnet
         >>> model = funcnet.Linear(3, 2)
         >>> params = model.init(jax.random.key(0), (1, 3))
@@ -381,7 +381,7 @@ def per_example_grads(
 def steps_per_epoch(count: int, batch_size: int, drop_last: bool = False) -> int:
     """Number of optimizer steps in one epoch of `count` examples.
 
-    Example:
+    Examples:
         >>> import funcnet
         >>> funcnet.steps_per_epoch(100, 32), funcnet.steps_per_epoch(100, 32, drop_last=True)
         (4, 3)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import funcnet
+import funcnet.models
 
 # Every public layer with an input shape it accepts; new layers join this list.
 LAYERS = [
@@ -28,6 +29,11 @@ LAYERS = [
     (funcnet.Identity(), (4, 5)),
     (funcnet.Flatten(), (2, 3, 4)),
     (funcnet.Flatten(0, 1), (2, 3, 4)),
+    (funcnet.Conv2d(3, 4, 3), (2, 3, 6, 6)),
+    (funcnet.Conv2d(4, 4, 3, stride=2, padding=1, groups=2, bias=False), (4, 7, 7)),
+    (funcnet.MaxPool2d(2), (2, 3, 6, 6)),
+    (funcnet.AvgPool2d(3, stride=1, padding=1), (2, 3, 5, 5)),
+    (funcnet.Dropout(0.3), (4, 5)),
     (
         funcnet.Sequential(
             funcnet.Linear(10, 5), funcnet.Sigmoid(), funcnet.Linear(5, 8), funcnet.Softmax()
@@ -40,6 +46,7 @@ LAYERS = [
         ),
         (2, 3, 4),
     ),
+    (funcnet.models.digits_cnn(), (3, 1, 8, 8)),
 ]
 LAYER_IDS = [" ".join(repr(layer).split()) for layer, _ in LAYERS]
 

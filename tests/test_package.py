@@ -47,5 +47,6 @@ def _python_blocks(path: pathlib.Path) -> list[str]:
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_markdown_python_examples_run(path):
+    namespace = {"__name__": "__docs__"}  # a page's blocks build on each other, in order
     for block in _python_blocks(path):
-        exec(compile(block, str(path), "exec"), {"__name__": "__docs__"})
+        exec(compile(block, str(path), "exec"), namespace)

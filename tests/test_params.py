@@ -125,3 +125,14 @@ def test_summary_computes_nothing():
     model = funcnet.Sequential(funcnet.Linear(4096, 4096), funcnet.ReLU())
     # eval_shape only: a (4096, 4096) float64 weight is never allocated, so this is cheap.
     assert funcnet.summary(model, (1, 4096)).total_parameters == 4096 * 4096 + 4096
+
+
+def test_load_state_dict_into_an_abstract_structure():
+    model = funcnet.Sequential(funcnet.Linear(10, 5), funcnet.Sigmoid(), funcnet.Linear(5, 8))
+    abstract = jax.eval_shape(lambda key: model.init(key, (4, 10)), jax.random.key(0))
+    _, _, params = lesson_models()
+    loaded = funcnet.load_state_dict(abstract, funcnet.state_dict(params))
+    for a, b in zip(
+        jax.tree_util.tree_leaves(loaded), jax.tree_util.tree_leaves(params), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)

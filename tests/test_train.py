@@ -243,3 +243,35 @@ def test_fit_errors(kwargs, error, match):
     data = arguments.pop("data")
     with pytest.raises(error, match=match):
         funcnet.fit(model, params, data, **arguments)
+
+
+def test_resume_from_a_checkpoint_is_bit_exact(tmp_path):
+    model, params, x, y = problem()
+    kwargs = dict(
+        loss_fn=funcnet.cross_entropy, optimizer=optax.adam(1e-2), batch_size=8, progress=False
+    )
+    whole, _ = funcnet.fit(model, params, (x, y), epochs=4, key=jax.random.key(9), **kwargs)
+    half, _ = funcnet.fit(model, params, (x, y), epochs=2, key=jax.random.key(9), **kwargs)
+    funcnet.checkpoint.save(tmp_path / "state.safetensors", half)
+    like = funcnet.init_state(params, optax.adam(1e-2), jax.random.key(0))
+    restored = funcnet.checkpoint.load(tmp_path / "state.safetensors", like=like)
+    leaves_equal(restored, half)
+    resumed, _ = funcnet.fit(model, restored, (x, y), epochs=2, **kwargs)
+    leaves_equal(whole, resumed)
+
+
+def test_dropout_is_active_in_training_and_reproducible():
+    model = funcnet.Sequential(funcnet.Linear(6, 16), funcnet.Dropout(0.5), funcnet.Linear(16, 3))
+    _, _, x, y = problem()
+    params = model.init(jax.random.key(0), x.shape)
+    optimizer = optax.sgd(0.1)
+    step = jax.jit(funcnet.make_train_step(model, funcnet.cross_entropy, optimizer))
+    state = funcnet.init_state(params, optimizer, jax.random.key(1))
+    a, metrics_a = step(state, (x, y))
+    b, _ = step(state, (x, y))
+    leaves_equal(a, b)  # same key, same dropout mask
+    _, metrics_other = step(state._replace(key=jax.random.key(2)), (x, y))
+    assert float(metrics_a["loss"]) != float(metrics_other["loss"])
+    # Evaluation runs without dropout: deterministic, and no key needed.
+    clean = funcnet.evaluate(model, params, (x, y), loss_fn=funcnet.cross_entropy)["loss"]
+    assert clean == pytest.approx(float(funcnet.cross_entropy(model(params, x), y)))

@@ -15,18 +15,25 @@ from funcnet.layers.activation import (
     Softplus,
     Tanh,
 )
+from funcnet.layers.conv import Conv2d
+from funcnet.layers.dropout import Dropout
 from funcnet.layers.linear import Linear
+from funcnet.layers.pool import AvgPool2d, MaxPool2d
 from funcnet.layers.sequential import Sequential
 
 __all__ = [
     "ELU",
     "GELU",
+    "AvgPool2d",
+    "Conv2d",
+    "Dropout",
     "Flatten",
     "Identity",
     "Layer",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MaxPool2d",
     "Params",
     "ReLU",
     "Sequential",

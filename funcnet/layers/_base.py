@@ -66,7 +66,7 @@ class Layer:
     if they have parameters, `_init`. The public methods validate their arguments and
     call those.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import funcnet
         >>> layer = funcnet.Linear(10, 5)

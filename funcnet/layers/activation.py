@@ -50,7 +50,7 @@ class _Elementwise(Layer):
 class Identity(Layer):
     """Returns its input unchanged. `(*shape) -> (*shape)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.Identity()({}, jnp.array([1.0, 2.0])))
@@ -65,7 +65,7 @@ class Identity(Layer):
 class Sigmoid(_Elementwise):
     """Layer form of `funcnet.sigmoid`. `(*shape) -> (*shape)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.Sigmoid()({}, jnp.array([0.0])))
@@ -79,7 +79,7 @@ class Sigmoid(_Elementwise):
 class Tanh(_Elementwise):
     """Layer form of `funcnet.tanh`. `(*shape) -> (*shape)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.Tanh()({}, jnp.array([0.0])))
@@ -93,7 +93,7 @@ class Tanh(_Elementwise):
 class ReLU(_Elementwise):
     """Layer form of `funcnet.relu` (derivative 0 at 0). `(*shape) -> (*shape)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.ReLU()({}, jnp.array([-1.0, 2.0])))
@@ -107,7 +107,7 @@ class ReLU(_Elementwise):
 class SiLU(_Elementwise):
     """Layer form of `funcnet.silu`. `(*shape) -> (*shape)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.SiLU()({}, jnp.array([0.0])))
@@ -127,7 +127,7 @@ class LeakyReLU(_Elementwise):
     Raises:
         TypeError: if `negative_slope` is not a real number.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.LeakyReLU(0.2)({}, jnp.array([-1.0, 2.0])))
@@ -145,7 +145,7 @@ class LeakyReLU(_Elementwise):
 class ELU(_Elementwise):
     """Layer form of `funcnet.elu`. `(*shape) -> (*shape)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.ELU()({}, jnp.array([0.0, 2.0])))
@@ -163,7 +163,7 @@ class ELU(_Elementwise):
 class Softplus(_Elementwise):
     """Layer form of `funcnet.softplus`. `(*shape) -> (*shape)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.Softplus()({}, jnp.array([0.0])))
@@ -187,7 +187,7 @@ class GELU(_Elementwise):
     Args:
         approximate: `"none"` (exact, erf) or `"tanh"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.GELU()({}, jnp.array([0.0])))
@@ -238,7 +238,7 @@ class Softmax(_Normalising):
     PyTorch's `nn.Softmax()` without `dim` guesses an axis and warns; funcnet always
     uses `dim=-1` unless told otherwise.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.Softmax()({}, jnp.array([[0.0, 0.0]])))
@@ -253,7 +253,7 @@ class Softmax(_Normalising):
 class LogSoftmax(_Normalising):
     """Layer form of `funcnet.log_softmax` along `dim`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> print(funcnet.LogSoftmax()({}, jnp.array([[0.0, 0.0]])))
@@ -271,7 +271,7 @@ class Flatten(Layer):
     Shapes:
         `(N, C, H, W)` -> `(N, C*H*W)` with the defaults `start_dim=1, end_dim=-1`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import funcnet
         >>> funcnet.Flatten().output_shape((2, 3, 4, 5))

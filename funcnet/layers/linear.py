@@ -86,7 +86,7 @@ class Linear(Layer):
             `in_features`, with PyTorch's message `mat1 and mat2 shapes cannot be
             multiplied (4x10 and 8x5)`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import funcnet
         >>> layer = funcnet.Linear(10, 5)

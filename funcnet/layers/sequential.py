@@ -45,7 +45,7 @@ class Sequential(Layer):
     Raises:
         TypeError: if an argument is not a layer (a class not yet called, a function).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import funcnet
         >>> model = funcnet.Sequential(

@@ -1,0 +1,308 @@
+"""`MaxPool2d` and `AvgPool2d`: windowed reductions over NCHW images, as PyTorch's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from funcnet.errors import ShapeError
+from funcnet.layers._base import Layer, Params, Shape
+from funcnet.layers.conv import Pair, as_pair
+
+__all__ = ["AvgPool2d", "MaxPool2d"]
+
+
+def _raw(value: object) -> object:
+    """A sequence argument as a tuple, so the layer stays hashable; an int unchanged."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _pooled_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's `pooling_output_shape` for one spatial axis."""
+    span = d * (k - 1) + 1
+    out = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+    # In ceil mode the last window must start inside the input or its left padding.
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+class _Pool2d(Layer):
+    """Shared checks and geometry of the 2-D pooling layers (no parameters)."""
+
+    dilation = 1  # AvgPool2d has no dilation argument
+
+    def _validate(self) -> None:
+        name = type(self).__name__
+        if self.stride is None:
+            object.__setattr__(self, "stride", self.kernel_size)  # PyTorch's default
+        for field in ("kernel_size", "stride", "padding", "dilation"):
+            if field in self.__dataclass_fields__:
+                object.__setattr__(self, field, _raw(getattr(self, field)))
+        kernel = as_pair(self.kernel_size, "kernel_size", name, minimum=1)
+        as_pair(self.stride, "stride", name, minimum=1)
+        padding = as_pair(self.padding, "padding", name, minimum=0)
+        dilation = as_pair(self.dilation, "dilation", name, minimum=1)
+        if not isinstance(self.ceil_mode, bool):
+            raise TypeError(f"{name}: ceil_mode must be True or False, got {self.ceil_mode!r}.")
+        # The two checks of PyTorch's pooling_output_shape_pad_lr and pool2d_shape_check.
+        for k, p, d in zip(kernel, padding, dilation, strict=True):
+            if p > (d * (k - 1) + 1) // 2:
+                raise ValueError(
+                    f"{name}: pad should be at most half of effective kernel size, but got "
+                    f"pad={p}, kernel_size={k} and dilation={d}; padding must be at most "
+                    "kernel_size // 2."
+                )
+        if any(p > k // 2 for k, p in zip(kernel, padding, strict=True)):
+            raise ValueError(
+                f"{name}: pad should be smaller than or equal to half of kernel size, but got "
+                f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}; "
+                "padding must be at most kernel_size // 2."
+            )
+
+    def _geometry(self) -> tuple[Pair, Pair, Pair, Pair]:
+        name = type(self).__name__
+        return (
+            as_pair(self.kernel_size, "kernel_size", name, minimum=1),
+            as_pair(self.stride, "stride", name, minimum=1),
+            as_pair(self.padding, "padding", name, minimum=0),
+            as_pair(self.dilation, "dilation", name, minimum=1),
+        )
+
+    def _sizes(self, spatial: Shape) -> list[int]:
+        return [
+            _pooled_size(size, k, s, p, d, self.ceil_mode)
+            for size, k, s, p, d in zip(spatial, *self._geometry(), strict=True)
+        ]
+
+    def _output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) not in (3, 4):
+            raise ShapeError(
+                "non-empty 3D or 4D (batch mode) tensor expected for input",
+                layer=repr(self),
+                detail=f"needs an input of shape (N, C, H, W) or (C, H, W) but receives "
+                f"shape {input_shape}",
+                hint="reshape the input to (N, C, H, W).",
+            )
+        if 0 in input_shape[-3:]:
+            dims = ", ".join(str(dim) for dim in input_shape)
+            raise ShapeError(
+                "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
+                f"input, but got:[{dims}]",
+                layer=repr(self),
+                detail=f"needs non-empty channel and spatial axes but receives {input_shape}",
+            )
+        channels, *spatial = input_shape[-3:]
+        sizes = self._sizes(tuple(spatial))
+        if min(sizes) < 1:
+            raise ShapeError(
+                f"Given input size: ({channels}x{spatial[0]}x{spatial[1]}). Calculated output "
+                f"size: ({channels}x{sizes[0]}x{sizes[1]}). Output size is too small",
+                layer=repr(self),
+                detail=f"needs at least one full window but receives {spatial[0]}x{spatial[1]}",
+                hint="use a larger input, a smaller kernel_size, or padding.",
+            )
+        return (*input_shape[:-2], *sizes)
+
+    def _padding_config(self, spatial: Shape) -> list[Pair]:
+        """`(low, high)` per spatial axis: `padding` plus, in ceil mode, what the last
+        window needs past the end (filled so that it never wins or counts)."""
+        config = []
+        for size, out, k, s, p, d in zip(
+            spatial, self._sizes(spatial), *self._geometry(), strict=True
+        ):
+            needed = (out - 1) * s + d * (k - 1) + 1
+            config.append((p, p + max(0, needed - size - 2 * p)))
+        return config
+
+
+@dataclass(frozen=True, repr=False)
+class MaxPool2d(_Pool2d):
+    """The maximum over each window, as `torch.nn.MaxPool2d`.
+
+    Args:
+        kernel_size: window size `k` or `(kh, kw)`.
+        stride: step `s` or `(sh, sw)`; None means `kernel_size`, as in PyTorch.
+        padding: implicit $-\\infty$ on both sides, `p` or `(ph, pw)`; at most
+            `kernel_size // 2`, as PyTorch requires.
+        dilation: spacing `d` or `(dh, dw)` between window elements.
+        ceil_mode: round the output size up instead of down, so a last partial window
+            counts (PyTorch's rule: it must start inside the input or left padding).
+
+    Shapes:
+        x: `(N, C, H, W)` or `(C, H, W)` -> y: `(N, C, H_out, W_out)` or `(C, H_out, W_out)`,
+        $H_{out} = \\lfloor (H + 2p - d (k - 1) - 1) / s \\rfloor + 1$ (ceiling in ceil mode).
+
+    Gradients go to the first maximum of each window in row-major order, as in PyTorch.
+
+    Raises:
+        TypeError, ValueError: for a bad argument, naming it and what is allowed.
+        ShapeError: for a wrong rank, an empty axis, or an output smaller than 1x1
+            (PyTorch's wording).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from funcnet.layers.pool import MaxPool2d
+        >>> pool = MaxPool2d(2)
+        >>> pool
+        MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+        >>> x = jnp.arange(16.0).reshape(1, 1, 4, 4)
+        >>> print(pool({}, x))
+        [[[[ 5.  7.]
+           [13. 15.]]]]
+    """
+
+    kernel_size: int | Pair
+    stride: int | Pair | None = None
+    padding: int | Pair = 0
+    dilation: int | Pair = 1
+    ceil_mode: bool = False
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    def __repr__(self) -> str:
+        return (
+            f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode})"
+        )
+
+    def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
+        if not (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)):
+            raise TypeError(
+                f"{self!r} expects a real-valued input, got dtype {x.dtype}; convert it "
+                "with x.astype(jnp.float32)."
+            )
+        kernel, stride, _, dilation = self._geometry()
+        lead = (1,) * (x.ndim - 2)
+        pads = [(0, 0)] * (x.ndim - 2) + self._padding_config(x.shape[-2:])
+        if jnp.issubdtype(x.dtype, jnp.floating):
+            lowest = np.array(-np.inf, x.dtype)
+        else:
+            lowest = np.array(np.iinfo(x.dtype).min, x.dtype)
+        if dilation != (1, 1):
+            return self._dilated(x, pads, lowest)
+        return lax.reduce_window(x, lowest, lax.max, lead + kernel, lead + stride, pads)
+
+    def _dilated(self, x: jax.Array, pads: list[Pair], lowest: np.ndarray) -> jax.Array:
+        """Dilated windows as strided slices, one per kernel tap.
+
+        JAX has no gradient for a dilated `reduce_window` max, so the taps are stacked
+        and the first maximum (PyTorch's choice) is picked with `argmax`.
+        """
+        kernel, stride, _, dilation = self._geometry()
+        padded = jnp.pad(x, pads, constant_values=lowest)
+        lead = x.ndim - 2
+        sizes = self._sizes(x.shape[-2:])
+        taps = []
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                offsets = (i * dilation[0], j * dilation[1])
+                ends = [
+                    o + (n - 1) * s + 1 for o, n, s in zip(offsets, sizes, stride, strict=True)
+                ]
+                start, limit = (0,) * lead + offsets, (*x.shape[:lead], *ends)
+                taps.append(lax.slice(padded, start, limit, (1,) * lead + stride))
+        stacked = jnp.stack(taps, axis=-1)
+        first = jnp.argmax(stacked, axis=-1, keepdims=True)
+        return jnp.take_along_axis(stacked, first, axis=-1)[..., 0]
+
+
+@dataclass(frozen=True, repr=False)
+class AvgPool2d(_Pool2d):
+    """The mean over each window, as `torch.nn.AvgPool2d`.
+
+    Args:
+        kernel_size: window size `k` or `(kh, kw)`.
+        stride: step `s` or `(sh, sw)`; None means `kernel_size`, as in PyTorch.
+        padding: implicit zeros on both sides, `p` or `(ph, pw)`; at most
+            `kernel_size // 2`, as PyTorch requires.
+        ceil_mode: round the output size up instead of down (PyTorch's rule).
+        count_include_pad: whether the zeros of `padding` count in the divisor. The
+            extra cells a ceil-mode window reaches past the padding never count.
+        divisor_override: divide every window's sum by this instead.
+
+    Shapes:
+        x: `(N, C, H, W)` or `(C, H, W)` -> y: `(N, C, H_out, W_out)` or `(C, H_out, W_out)`,
+        $H_{out} = \\lfloor (H + 2p - k) / s \\rfloor + 1$ (ceiling in ceil mode).
+
+    Raises:
+        TypeError, ValueError: for a bad argument, naming it and what is allowed.
+        ShapeError: for a wrong rank, an empty axis, or an output smaller than 1x1.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from funcnet.layers.pool import AvgPool2d
+        >>> pool = AvgPool2d(2)
+        >>> pool
+        AvgPool2d(kernel_size=2, stride=2, padding=0)
+        >>> x = jnp.arange(16.0).reshape(1, 1, 4, 4)
+        >>> print(pool({}, x))
+        [[[[ 2.5  4.5]
+           [10.5 12.5]]]]
+    """
+
+    kernel_size: int | Pair
+    stride: int | Pair | None = None
+    padding: int | Pair = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: int | None = None
+
+    def __post_init__(self) -> None:
+        self._validate()
+        if not isinstance(self.count_include_pad, bool):
+            raise TypeError(
+                "AvgPool2d: count_include_pad must be True or False, got "
+                f"{self.count_include_pad!r}."
+            )
+        if self.divisor_override is not None:
+            divisor = self.divisor_override
+            if isinstance(divisor, bool) or not isinstance(divisor, int):
+                raise TypeError(
+                    f"AvgPool2d: divisor_override must be None or a positive int, got {divisor!r}."
+                )
+            if divisor <= 0:
+                raise ValueError(
+                    f"AvgPool2d: divisor_override must be None or a positive int, got {divisor}."
+                )
+
+    def __repr__(self) -> str:
+        # torch.nn.AvgPool2d.extra_repr shows only these three.
+        return (
+            f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding})"
+        )
+
+    def _divisor(self, spatial: Shape) -> np.ndarray:
+        """`(H_out, W_out)` window sizes as PyTorch's avg_pool2d counts them."""
+        if self.divisor_override is not None:
+            return np.full(self._sizes(spatial), self.divisor_override)
+        counts = []
+        for size, out, k, s, p, _ in zip(
+            spatial, self._sizes(spatial), *self._geometry(), strict=True
+        ):
+            start = np.arange(out) * s - p
+            end = np.minimum(start + k, size + p)
+            if not self.count_include_pad:
+                start, end = np.maximum(start, 0), np.minimum(end, size)
+            counts.append(end - start)
+        return np.outer(*counts)
+
+    def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            raise TypeError(
+                f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
+                "with x.astype(jnp.float32)."
+            )
+        kernel, stride, _, _ = self._geometry()
+        lead = (1,) * (x.ndim - 2)
+        pads = [(0, 0)] * (x.ndim - 2) + self._padding_config(x.shape[-2:])
+        zero = np.array(0, x.dtype)
+        total = lax.reduce_window(x, zero, lax.add, lead + kernel, lead + stride, pads)
+        divisor = jnp.asarray(self._divisor(x.shape[-2:]), x.dtype)
+        return total / jnp.broadcast_to(divisor.reshape(lead + divisor.shape), total.shape)
