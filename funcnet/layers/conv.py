@@ -15,7 +15,7 @@ from jax.typing import DTypeLike
 from funcnet import init as initializers
 from funcnet.errors import ShapeError
 from funcnet.layers._base import Layer, Params, Shape
-from funcnet.layers.linear import _get, resolve_dtype
+from funcnet.layers.linear import _get, check_parameter_options, resolve_dtype
 
 __all__ = ["Conv2d", "as_pair"]
 
@@ -147,14 +147,7 @@ class Conv2d(Layer):
             pair = as_pair(getattr(self, name), name, "Conv2d", minimum=1)
             object.__setattr__(self, name, pair)
         self._check_padding()
-        if not isinstance(self.bias, bool):
-            raise TypeError(f"Conv2d: bias must be True or False, got {self.bias!r}.")
-        for name in ("weight_init", "bias_init"):
-            value = getattr(self, name)
-            if value is not None and not callable(value):
-                raise TypeError(f"Conv2d: {name} must be callable (key, shape, dtype).")
-        if self.dtype is not None:
-            jnp.dtype(self.dtype)  # fail early on nonsense; x64 is checked at init
+        check_parameter_options(self, "Conv2d")
 
     def _check_padding(self) -> None:
         if isinstance(self.padding, str):

@@ -15,7 +15,7 @@ from funcnet import init as initializers
 from funcnet.errors import ShapeError
 from funcnet.layers._base import Layer, Params, Shape
 
-__all__ = ["Linear", "resolve_dtype"]
+__all__ = ["Linear", "check_parameter_options", "resolve_dtype"]
 
 
 def resolve_dtype(dtype: DTypeLike | None, owner: str) -> jnp.dtype:
@@ -40,6 +40,23 @@ def resolve_dtype(dtype: DTypeLike | None, owner: str) -> jnp.dtype:
             "jax.config.update('jax_enable_x64', True) before creating parameters."
         )
     return resolved
+
+
+def check_parameter_options(layer: Layer, owner: str) -> None:
+    """Validate the `bias`, `weight_init`, `bias_init` and `dtype` a layer was built with."""
+    if not isinstance(layer.bias, bool):
+        raise TypeError(f"{owner}: bias must be True or False, got {layer.bias!r}.")
+    for name in ("weight_init", "bias_init"):
+        value = getattr(layer, name)
+        if value is not None and not callable(value):
+            raise TypeError(f"{owner}: {name} must be callable (key, shape, dtype).")
+    if layer.dtype is not None:
+        try:
+            jnp.dtype(layer.dtype)  # fail early on nonsense; x64 is checked at init
+        except TypeError:
+            raise TypeError(
+                f"{owner}: dtype must be a floating dtype, got {layer.dtype!r}."
+            ) from None
 
 
 def _check_features(value: object, name: str, *, optional: bool) -> int | None:
@@ -113,14 +130,7 @@ class Linear(Layer):
             )
         _check_features(self.in_features, "in_features", optional=True)
         _check_features(self.out_features, "out_features", optional=False)
-        if not isinstance(self.bias, bool):
-            raise TypeError(f"Linear: bias must be True or False, got {self.bias!r}.")
-        for name in ("weight_init", "bias_init"):
-            value = getattr(self, name)
-            if value is not None and not callable(value):
-                raise TypeError(f"Linear: {name} must be callable (key, shape, dtype).")
-        if self.dtype is not None:
-            jnp.dtype(self.dtype)  # fail early on nonsense; x64 is checked at init
+        check_parameter_options(self, "Linear")
 
     def __repr__(self) -> str:
         inputs = "inferred" if self.in_features is None else self.in_features
