@@ -1,0 +1,240 @@
+"""Multi-class losses: `cross_entropy` and `nll_loss`."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from funcnet.errors import ShapeError
+from funcnet.losses._common import _check_reduction, _concrete, _float_input, _reduce
+
+__all__ = ["cross_entropy", "nll_loss"]
+
+
+def _class_axis_last(name: str, input: jax.Array) -> jax.Array:
+    """Move the class axis (1, or 0 for an unbatched input) to the end."""
+    if input.ndim == 0:
+        raise ShapeError(
+            f"{name}: input must have a class dimension, got a scalar",
+            layer=name,
+            detail="needs input of shape (C,), (N, C) or (N, C, d1, ...) but receives ()",
+        )
+    return input if input.ndim == 1 else jnp.moveaxis(input, 1, -1)
+
+
+def _check_class_weight(name: str, weight: ArrayLike | None, classes: int) -> jax.Array | None:
+    if weight is None:
+        return None
+    weight = _float_input(name, "weight", weight)
+    if weight.shape != (classes,):
+        raise ShapeError(
+            f"{name}: weight tensor should be defined either for all {classes} classes or "
+            f"no classes but got weight tensor of shape: {list(weight.shape)}",
+            layer=name,
+            detail=f"needs weight of shape ({classes},) but receives {weight.shape}",
+        )
+    return weight
+
+
+def _check_index_target(
+    name: str, target: jax.Array, batch_shape: tuple, classes: int, ignore_index: int
+) -> None:
+    if target.shape != batch_shape:
+        raise ShapeError(
+            f"{name}: expected target of shape {batch_shape}, got {target.shape}",
+            layer=name,
+            detail=(
+                f"needs one class index per example, shape {batch_shape}, but receives "
+                f"{target.shape}"
+            ),
+            hint="for class probabilities pass a float target shaped like the input.",
+        )
+    values = _concrete(target)
+    if values is None:
+        return
+    bad = (values != ignore_index) & ((values < 0) | (values >= classes))
+    if bad.any():
+        raise ValueError(
+            f"{name}: Target {int(values[bad].flat[0])} is out of bounds: class indices "
+            f"must lie in [0, {classes}) (or equal ignore_index={ignore_index})."
+        )
+
+
+def _picked(log_probs: jax.Array, target: jax.Array, ignore_index: int):
+    """`log_probs[..., target]` with ignored entries set to 0, plus the keep mask."""
+    classes = log_probs.shape[-1]
+    keep = target != ignore_index
+    valid = (target >= 0) & (target < classes)
+    safe = jnp.where(keep & valid, target, 0).astype(jnp.int32)
+    picked = jnp.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+    # Under jit an out-of-range index cannot raise; make it visible as nan.
+    picked = jnp.where(keep & ~valid, jnp.nan, picked)
+    return jnp.where(keep, picked, 0.0), keep
+
+
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> jax.Array:
+    """Negative log-likelihood of class indices given log-probabilities.
+
+    $\\ell_i = -w_{y_i} \\log p_{i, y_i}$; `"mean"` divides by $\\sum_i w_{y_i}$ over the
+    examples not ignored (PyTorch's weighted mean).
+
+    Args:
+        input: `(N, C)`, `(C,)` or `(N, C, d1, ...)` log-probabilities.
+        target: `(N,)`, `()` or `(N, d1, ...)` integer class indices.
+        weight: `(C,)` per-class weights, or None.
+        ignore_index: a target value that contributes nothing.
+        reduction: `"mean"`, `"sum"` or `"none"`.
+
+    Returns:
+        A scalar, or the per-example losses of `target`'s shape for `"none"`. With
+        `"mean"` and every target ignored the result is `nan` (0/0), as in PyTorch.
+
+    Raises:
+        TypeError: for float targets or integer input.
+        ShapeError: for mismatched shapes.
+        ValueError: for concrete targets outside `[0, C)`.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> log_probs = jnp.log(jnp.array([[0.25, 0.75], [0.5, 0.5]]))
+        >>> print(funcnet.nll_loss(log_probs, jnp.array([1, 0])))
+        0.4904
+    """
+    _check_reduction("nll_loss", reduction)
+    log_probs = _class_axis_last("nll_loss", _float_input("nll_loss", "input", input))
+    target = _int_target("nll_loss", target)
+    classes = log_probs.shape[-1]
+    weight = _check_class_weight("nll_loss", weight, classes)
+    _check_index_target("nll_loss", target, log_probs.shape[:-1], classes, ignore_index)
+    picked, keep = _picked(log_probs, target, ignore_index)
+    example_weight = keep.astype(log_probs.dtype)
+    if weight is not None:
+        example_weight = example_weight * weight[jnp.where(keep, target, 0)]
+    losses = -picked * example_weight
+    if reduction == "mean":
+        return jnp.sum(losses) / jnp.sum(example_weight)
+    return _reduce(losses, reduction)
+
+
+def _int_target(name: str, target: ArrayLike) -> jax.Array:
+    target = jnp.asarray(target)
+    if not jnp.issubdtype(target.dtype, jnp.integer):
+        raise TypeError(
+            f"{name}: class-index targets must be integers, got dtype {target.dtype}; use "
+            "target.astype(jnp.int32), or pass class probabilities shaped like the input."
+        )
+    return target
+
+
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> jax.Array:
+    """Cross-entropy between logits and class indices or class probabilities.
+
+    Takes **logits** (unnormalised scores), like `torch.nn.CrossEntropyLoss`: it applies
+    `log_softmax` itself. Feeding it softmax outputs applies softmax twice, which
+    shrinks the gradients.
+
+    With integer targets $y$: $\\ell_i = -w_{y_i} \\log \\mathrm{softmax}(x_i)_{y_i}$.
+    With probability targets $t$ (floats shaped like `input`):
+    $\\ell_i = -\\sum_c w_c t_{ic} \\log \\mathrm{softmax}(x_i)_c$, and `"mean"` divides by
+    the number of examples. `label_smoothing` $\\varepsilon$ mixes the target with the
+    uniform distribution, $(1 - \\varepsilon)\\,t + \\varepsilon / C$, as PyTorch does.
+
+    Args:
+        input: `(N, C)`, `(C,)` or `(N, C, d1, ...)` logits.
+        target: `(N,)`, `()` or `(N, d1, ...)` integer class indices, or float
+            probabilities of the same shape as `input`.
+        weight: `(C,)` per-class weights, or None.
+        ignore_index: an index target value that contributes nothing.
+        reduction: `"mean"`, `"sum"` or `"none"`.
+        label_smoothing: $\\varepsilon$ in `[0, 1]`.
+
+    Returns:
+        A scalar, or per-example losses for `"none"`.
+
+    Raises:
+        TypeError: for integer logits, or float targets not shaped like the input.
+        ShapeError: for mismatched shapes.
+        ValueError: for a bad `reduction` or `label_smoothing`, or concrete class
+            indices outside `[0, C)`.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> logits = jnp.array([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+        >>> print(funcnet.cross_entropy(logits, jnp.array([0, 2])))
+        0.1672
+    """
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}."
+        )
+    logits = _float_input("cross_entropy", "input", input)
+    _class_axis_last("cross_entropy", logits)  # a scalar has no class axis to softmax over
+    target = jnp.asarray(target)
+    if jnp.issubdtype(target.dtype, jnp.floating):
+        return _cross_entropy_probabilities(logits, target, weight, reduction, label_smoothing)
+    log_probs = jax.nn.log_softmax(logits, axis=0 if logits.ndim == 1 else 1)
+    nll = nll_loss(
+        log_probs, target, weight=weight, ignore_index=ignore_index, reduction=reduction
+    )
+    if label_smoothing == 0.0:
+        return nll
+    classes = log_probs.shape[0 if log_probs.ndim == 1 else 1]
+    smooth = _smoothing_term(log_probs, target, weight, ignore_index, reduction)
+    return (1.0 - label_smoothing) * nll + smooth * (label_smoothing / classes)
+
+
+def _smoothing_term(log_probs, target, weight, ignore_index, reduction):
+    """PyTorch's uniform-target term: $-\\sum_c w_c \\log p_c$ per example."""
+    log_probs = _class_axis_last("cross_entropy", log_probs)
+    keep = target != ignore_index
+    if weight is None:
+        per_example = -jnp.sum(log_probs, axis=-1)
+    else:
+        weight = _check_class_weight("cross_entropy", weight, log_probs.shape[-1])
+        per_example = -jnp.sum(log_probs * jnp.broadcast_to(weight, log_probs.shape), axis=-1)
+    per_example = jnp.where(keep, per_example, 0.0)
+    if reduction != "mean":
+        return _reduce(per_example, reduction)
+    if weight is None:
+        return jnp.sum(per_example) / jnp.sum(keep)
+    # PyTorch normalises by the weights of the kept targets, as its weighted NLL does.
+    return jnp.sum(per_example) / jnp.sum(jnp.where(keep, weight[jnp.where(keep, target, 0)], 0.0))
+
+
+def _cross_entropy_probabilities(logits, target, weight, reduction, label_smoothing):
+    if target.shape != logits.shape:
+        raise TypeError(
+            f"cross_entropy: a float target means class probabilities and must have the "
+            f"input's shape {logits.shape}, got {target.shape}; for class indices pass "
+            "integers (target.astype(jnp.int32))."
+        )
+    moved = _class_axis_last("cross_entropy", logits)
+    target = _class_axis_last("cross_entropy", target)
+    classes = moved.shape[-1]
+    log_probs = jax.nn.log_softmax(moved, axis=-1)
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    weight = _check_class_weight("cross_entropy", weight, classes)
+    if weight is not None:
+        target = target * jnp.broadcast_to(weight, target.shape)
+    losses = -jnp.sum(target * log_probs, axis=-1)
+    return _reduce(losses, reduction)
