@@ -7,6 +7,7 @@ import optax
 import pytest
 
 import funcnet
+import funcnet.models
 
 
 def problem(count=50, features=6, classes=3, seed=0):
@@ -275,3 +276,24 @@ def test_dropout_is_active_in_training_and_reproducible():
     # Evaluation runs without dropout: deterministic, and no key needed.
     clean = funcnet.evaluate(model, params, (x, y), loss_fn=funcnet.cross_entropy)["loss"]
     assert clean == pytest.approx(float(funcnet.cross_entropy(model(params, x), y)))
+
+
+def test_small_tanh_mlp_fits_sine_to_mse_below_1e_3():
+    dataset = funcnet.data.regression_1d(jax.random.key(0), n=256)  # sin on [-pi, pi]
+    model = funcnet.models.mlp(1, 32, 1, activation="tanh")
+    params = model.init(jax.random.key(1), dataset.train.x.shape)
+    epochs, batch_size = 300, 32
+    steps = epochs * funcnet.steps_per_epoch(dataset.train.x.shape[0], batch_size)
+    state, _ = funcnet.fit(
+        model,
+        params,
+        dataset.train,
+        loss_fn=funcnet.mse_loss,
+        optimizer=optax.adam(optax.cosine_decay_schedule(1e-2, steps)),
+        epochs=epochs,
+        batch_size=batch_size,
+        key=jax.random.key(2),
+        progress=False,
+    )
+    test = funcnet.evaluate(model, state.params, dataset.test, loss_fn=funcnet.mse_loss)
+    assert test["loss"] < 1e-3
