@@ -16,7 +16,7 @@ Example:
     ['0.bias', '0.weight', '2.bias', '2.weight']
 """
 
-from funcnet import checkpoint, data, init
+from funcnet import checkpoint, data, init, models
 from funcnet.activations import (
     elu,
     gelu,
@@ -130,6 +130,7 @@ __all__ = [
     "load_state_dict",
     "log_softmax",
     "make_train_step",
+    "models",
     "mse_loss",
     "named_parameters",
     "nll_loss",
