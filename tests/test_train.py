@@ -44,9 +44,9 @@ def test_step_is_pure_and_deterministic():
     leaves_equal(first, second)
     assert float(metrics_first["loss"]) == float(metrics_second["loss"])
     leaves_equal(state.params, snapshot)  # the input state is untouched
-    assert int(first.step) == 1 and not np.array_equal(
-        jax.random.key_data(first.key), jax.random.key_data(state.key)
-    )
+    assert int(first.step) == 1
+    # A model without dropout draws nothing from the key; fit's shuffling still does.
+    np.testing.assert_array_equal(jax.random.key_data(first.key), jax.random.key_data(state.key))
 
 
 def test_step_matches_hand_written_optax_update():

@@ -77,6 +77,10 @@ class Layer:
         (4, 5)
     """
 
+    #: True for layers that draw random numbers in training (dropout), so a train
+    #: step splits a PRNG key only for models that need one.
+    stochastic: bool = False
+
     def init(self, key: jax.Array, input_shape: Sequence[int]) -> Params:
         """Create this layer's parameters for inputs of shape `input_shape`.
 

@@ -47,6 +47,8 @@ class Dropout(Layer):
 
     p: float = 0.5
 
+    stochastic = True
+
     def __post_init__(self) -> None:
         if isinstance(self.p, bool) or not isinstance(self.p, numbers.Real):
             raise TypeError(f"Dropout: p must be a real number in [0, 1], got {self.p!r}.")

@@ -75,6 +75,11 @@ class Sequential(Layer):
     def __hash__(self) -> int:
         return hash(("Sequential", self.layers))
 
+    @property
+    def stochastic(self) -> bool:
+        """True if any layer draws random numbers in training."""
+        return any(layer.stochastic for layer in self.layers)
+
     def __len__(self) -> int:
         return len(self.layers)
 
@@ -125,7 +130,7 @@ class Sequential(Layer):
                 f"layer, got {got}; create them with model.init(key, input_shape)."
             )
         keys = [None] * len(self.layers)
-        if key is not None:
+        if key is not None and self.stochastic:
             keys = list(jax.random.split(key, len(self.layers)))
         for index, (layer, layer_params) in enumerate(zip(self.layers, params, strict=True)):
             try:
