@@ -70,9 +70,17 @@ def _check_dim(name: str, dim: object, ndim: int) -> int:
     return dim % max(ndim, 1)
 
 
-def _floating(name: str, x: ArrayLike) -> jax.Array:
-    """Return `x` as an array, promoting integers and bools to the default float."""
+def _floating(name: str, x: ArrayLike, *, ordered: bool = False) -> jax.Array:
+    """Return `x` as an array, promoting integers and bools to the default float.
+
+    `ordered` functions compare with 0, which complex numbers do not support.
+    """
     x = jnp.asarray(x)
+    if ordered and jnp.issubdtype(x.dtype, jnp.complexfloating):
+        raise TypeError(
+            f"{name}: complex input has no order, so {name} is undefined for it "
+            f"(got dtype {x.dtype}); pass real values."
+        )
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         # PyTorch refuses integer input for most activations; JAX promotes. We promote
         # too (the value is unchanged), so `relu(jnp.arange(3))` works as expected.
@@ -137,7 +145,7 @@ def relu(x: ArrayLike) -> jax.Array:
         0.0
     """
     # jax.nn.relu carries a custom JVP whose derivative at 0 is 0, as PyTorch's.
-    return jax.nn.relu(_floating("relu", x))
+    return jax.nn.relu(_floating("relu", x, ordered=True))
 
 
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> jax.Array:
@@ -164,7 +172,7 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> jax.Array:
         0.01
     """
     slope = _check_real("leaky_relu", "negative_slope", negative_slope)
-    x = _floating("leaky_relu", x)
+    x = _floating("leaky_relu", x, ordered=True)
     # `x > 0` (not `>=`) selects the negative branch at 0, giving PyTorch's slope there.
     return jnp.where(x > 0, x, slope * x)
 
@@ -193,7 +201,10 @@ def softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
          [0.  1. ]]
     """
     x = _floating("softmax", x)
-    return jax.nn.softmax(x, axis=_check_dim("softmax", dim, x.ndim))
+    axis = _check_dim("softmax", dim, x.ndim)
+    if x.ndim == 0:  # PyTorch treats a scalar as one class: probability 1
+        return jax.nn.softmax(x[None], axis=0)[0]
+    return jax.nn.softmax(x, axis=axis)
 
 
 def log_softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
@@ -217,7 +228,10 @@ def log_softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
         [-0.6931 -0.6931]
     """
     x = _floating("log_softmax", x)
-    return jax.nn.log_softmax(x, axis=_check_dim("log_softmax", dim, x.ndim))
+    axis = _check_dim("log_softmax", dim, x.ndim)
+    if x.ndim == 0:  # one class: log-probability 0
+        return jax.nn.log_softmax(x[None], axis=0)[0]
+    return jax.nn.log_softmax(x, axis=axis)
 
 
 def gelu(x: ArrayLike, approximate: str = "none") -> jax.Array:
@@ -267,7 +281,7 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
         [-1. 0. 2.]
     """
     alpha = _check_real("elu", "alpha", alpha)
-    x = _floating("elu", x)
+    x = _floating("elu", x, ordered=True)
     # Zero the positive inputs before expm1: the unused branch must stay finite, or
     # its gradient (inf * 0) turns into nan through jnp.where. (jnp.minimum would
     # halve the derivative at the tie x = 0.)
@@ -303,7 +317,7 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> jax.Ar
     threshold = _check_real("softplus", "threshold", threshold)
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero, got 0.")
-    x = _floating("softplus", x)
+    x = _floating("softplus", x, ordered=True)
     scaled = beta * x
     return jnp.where(scaled > threshold, x, jnp.logaddexp(scaled, 0.0) / beta)
 

@@ -162,6 +162,12 @@ def load_state_dict(
             leaves.append(like)
             continue
         value = _to_numpy(state[name])
+        if value.dtype.kind not in "biuf":
+            problems.append(
+                f"wrong type for {name}: expected a numeric array, got "
+                f"{type(state[name]).__name__} of dtype {value.dtype}."
+            )
+            continue
         if value.shape != tuple(_shape(like)):
             problems.append(
                 f"size mismatch for {name}: copying a param with shape "

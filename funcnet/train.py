@@ -263,6 +263,8 @@ def fit(
         (True, 20)
     """
     x, y = _as_pair(data, "fit: data")
+    if x.shape[0] == 0:
+        raise ValueError("fit: data has no examples (x has 0 rows); nothing to train on.")
     batch_size = _check_batch_size(batch_size, x.shape[0], drop_last)
     if isinstance(params_or_state, TrainState):
         state = params_or_state

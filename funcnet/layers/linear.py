@@ -192,7 +192,17 @@ class Linear(Layer):
         # Contract x's last axis with W's axis 1: x @ W.T without materialising W.T.
         y = lax.dot_general(x, weight, (((x.ndim - 1,), (1,)), ((), ())))
         if self.bias:
-            y = y + jnp.broadcast_to(_get(params, "bias", self), y.shape)
+            bias = _get(params, "bias", self)
+            if bias.shape != (weight.shape[0],):
+                raise ShapeError(
+                    f"Linear: bias of shape {(weight.shape[0],)} expected, got {bias.shape}",
+                    layer=repr(self),
+                    detail=(
+                        f"needs a bias of shape {(weight.shape[0],)} (one per output feature, "
+                        f"as its weight {weight.shape} has) but receives {bias.shape}"
+                    ),
+                )
+            y = y + jnp.broadcast_to(bias, y.shape)
         return y
 
 

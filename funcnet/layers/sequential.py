@@ -69,6 +69,10 @@ class Sequential(Layer):
     def __setattr__(self, name, value):
         raise AttributeError("Sequential is immutable; build a new one instead.")
 
+    def __reduce__(self):
+        # Immutable with __slots__: copy, deepcopy and pickle rebuild it from its layers.
+        return (Sequential, self.layers)
+
     def __eq__(self, other: object) -> bool:
         return type(other) is Sequential and other.layers == self.layers
 

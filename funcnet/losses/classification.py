@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import operator
+from numbers import Real
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
@@ -110,6 +113,13 @@ def nll_loss(
         0.4904
     """
     _check_reduction("nll_loss", reduction)
+    try:
+        ignore_index = operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(
+            f"nll_loss: ignore_index must be an int, got {ignore_index!r} "
+            f"of type {type(ignore_index).__name__}."
+        ) from None
     log_probs = _class_axis_last("nll_loss", _float_input("nll_loss", "input", input))
     target = _int_target("nll_loss", target)
     classes = log_probs.shape[-1]
@@ -182,6 +192,10 @@ def cross_entropy(
         0.1672
     """
     _check_reduction("cross_entropy", reduction)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, Real):
+        raise TypeError(
+            f"cross_entropy: label_smoothing must be a float in [0, 1], got {label_smoothing!r}."
+        )
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}."
@@ -236,5 +250,8 @@ def _cross_entropy_probabilities(logits, target, weight, reduction, label_smooth
     weight = _check_class_weight("cross_entropy", weight, classes)
     if weight is not None:
         target = target * jnp.broadcast_to(weight, target.shape)
-    losses = -jnp.sum(target * log_probs, axis=-1)
+    # 0 log 0 = 0: a class with zero target probability contributes nothing, even
+    # where its logit is -inf (a masked class), instead of 0 * -inf = nan.
+    terms = jnp.where(target == 0, 0.0, target * log_probs)
+    losses = -jnp.sum(terms, axis=-1)
     return _reduce(losses, reduction)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
@@ -76,7 +78,9 @@ def smooth_l1_loss(
         >>> print(funcnet.smooth_l1_loss(jnp.array([0.5, 3.0]), jnp.array([0.0, 0.0])))
         1.3125
     """
-    if beta < 0:
+    if isinstance(beta, bool) or not isinstance(beta, Real):
+        raise TypeError(f"smooth_l1_loss: beta must be a real number >= 0, got {beta!r}.")
+    if not beta >= 0:  # also refuses nan
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}.")
     input, target = _pair("smooth_l1_loss", input, target, reduction)
     diff = _abs(input - target)
@@ -111,7 +115,9 @@ def huber_loss(
         >>> print(funcnet.huber_loss(jnp.array([0.5, 3.0]), jnp.array([0.0, 0.0])))
         1.3125
     """
-    if delta <= 0:
+    if isinstance(delta, bool) or not isinstance(delta, Real):
+        raise TypeError(f"huber_loss: delta must be a real number > 0, got {delta!r}.")
+    if not delta > 0:  # also refuses nan
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}.")
     input, target = _pair("huber_loss", input, target, reduction)
     diff = _abs(input - target)
