@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench derivations docs clean
+.PHONY: demo test test-deep lint format bench derivations docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "funcnet needs Python >= 3.11"'
@@ -35,6 +35,10 @@ test: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
+
+# The Hypothesis suites with many fresh examples (a nightly-style run).
+test-deep: $(STAMP)
+	FUNCNET_HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n 2 -q
 
 derivations: $(STAMP)
 	$(BIN)/python -m derivations

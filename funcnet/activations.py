@@ -75,6 +75,8 @@ def _floating(name: str, x: ArrayLike, *, ordered: bool = False) -> jax.Array:
 
     `ordered` functions compare with 0, which complex numbers do not support.
     """
+    if x is None or isinstance(x, str | bytes):
+        raise TypeError(f"{name}: x must be an array or a number, got {type(x).__name__}.")
     x = jnp.asarray(x)
     if ordered and jnp.issubdtype(x.dtype, jnp.complexfloating):
         raise TypeError(

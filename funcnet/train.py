@@ -175,9 +175,14 @@ def _as_pair(data: Any, what: str) -> tuple[jax.Array, jax.Array]:
     return x, y
 
 
+def _positive_int(value: object, name: str, owner: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}.")
+    return value
+
+
 def _check_batch_size(batch_size: object, count: int, drop_last: bool) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}.")
+    _positive_int(batch_size, "batch_size", "fit")
     if drop_last and count < batch_size:
         raise ValueError(
             f"fit: drop_last=True with {count} examples and batch_size={batch_size} "
@@ -265,6 +270,7 @@ def fit(
     x, y = _as_pair(data, "fit: data")
     if x.shape[0] == 0:
         raise ValueError("fit: data has no examples (x has 0 rows); nothing to train on.")
+    _positive_int(epochs, "epochs", "fit")
     batch_size = _check_batch_size(batch_size, x.shape[0], drop_last)
     if isinstance(params_or_state, TrainState):
         state = params_or_state
@@ -355,6 +361,8 @@ def predict(
     """
     x = jnp.asarray(x)
     forward = jax.jit(model.apply)
+    if batch_size is not None:
+        _positive_int(batch_size, "batch_size", "predict")
     if batch_size is None or batch_size >= x.shape[0]:
         return forward(params, x)
     chunks = [forward(params, x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
@@ -398,4 +406,5 @@ def steps_per_epoch(count: int, batch_size: int, drop_last: bool = False) -> int
         >>> funcnet.steps_per_epoch(100, 32), funcnet.steps_per_epoch(100, 32, drop_last=True)
         (4, 3)
     """
+    _positive_int(batch_size, "batch_size", "steps_per_epoch")
     return count // batch_size if drop_last else math.ceil(count / batch_size)
