@@ -19,6 +19,7 @@ neither is a test failure, so a new operator must join the registry.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -331,6 +332,26 @@ def _sum_scale(case: Case, cotangent: np.ndarray) -> float:
     return product * max(1.0, _max(cotangent)) * max(x.size, cotangent.size, 1)
 
 
+def _pair(value) -> tuple[int, int]:
+    return value if isinstance(value, tuple) else (value, value)
+
+
+def xla_aborts_on(kernel, stride, padding, dilation, size) -> bool:
+    """Geometries whose convolution gradient makes XLA abort the process (jaxlib 0.10.2,
+    CPU: 'algebraic_simplifier.cc: Check failed ... Window dimensions do not match RHS
+    shape'): an axis of size 4 with kernel 2, stride 2, padding 1 and no dilation, next
+    to an axis whose kernel is larger than 1. A scan of every geometry these cases
+    draw found no others. test_parity_fuzz.py tracks it; the cases leave them out.
+    """
+    if isinstance(padding, str):
+        return False
+    axes = list(zip(_pair(kernel), _pair(stride), _pair(padding), size, strict=True))
+    for axis, other in ((0, 1), (1, 0)):
+        if axes[axis] == (2, 2, 1, 4) and dilation == 1 and axes[other][0] > 1:
+            return True
+    return False
+
+
 @st.composite
 def _conv_case(draw, dtype, smooth=False):
     groups = draw(st.sampled_from([1, 2]))
@@ -344,6 +365,7 @@ def _conv_case(draw, dtype, smooth=False):
     dilations = (dilation, dilation)
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True)]
     size = [span + draw(st.sampled_from([0, 1, 2])) for span in spans]
+    assume(not xla_aborts_on(kernel, stride, padding, dilation, size))
     batch = draw(_batch(smooth))
     bias = draw(st.booleans())
     x = draw(floats((*batch, in_channels, *size), dtype, NO_HUGE, smooth=smooth))
@@ -374,7 +396,13 @@ def _conv_torch(case: Case):
 
     def run(x, weight, *bias):
         bias = bias[0] if bias else None
-        return TF.conv2d(x, weight, bias, c["stride"], c["padding"], c["dilation"], c["groups"])
+        with warnings.catch_warnings():
+            # PyTorch says once per process that even kernels with padding='same' copy
+            # the input; it says nothing about the result.
+            warnings.filterwarnings("ignore", "Using padding='same'", UserWarning)
+            return TF.conv2d(
+                x, weight, bias, c["stride"], c["padding"], c["dilation"], c["groups"]
+            )
 
     return run
 
@@ -930,7 +958,10 @@ _LAYERS = [
         _conv_funcnet,
         _conv_torch,
         "torch.nn.functional.conv2d",
-        ("padding='same' puts an odd total on the bottom and right, as PyTorch",),
+        (
+            "padding='same' puts an odd total on the bottom and right, as PyTorch",
+            "geometries on which XLA aborts while differentiating are left out (xla_aborts_on)",
+        ),
         scale=_sum_scale,
     ),
     _layer(
