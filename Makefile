@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deep lint format bench derivations docs clean
+.PHONY: demo test test-deep lint format bench derivations docs serve-docs check-site clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "funcnet needs Python >= 3.11"'
@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 	# torch is pinned to 2.13.0 in the test extra: it is only a reference oracle.
 	$(BIN)/python -m pip install --quiet -e '.[test,examples,docs]'
 	touch $(STAMP)
+
+# KaTeX renders the site's formulas at build time (Node.js; the version is locked).
+KATEX := docsite/node_modules/katex/package.json
+
+$(KATEX): docsite/package.json docsite/package-lock.json
+	@command -v npm >/dev/null || { echo "the docs need Node.js and npm: apt-get install nodejs npm"; exit 1; }
+	npm ci --prefix docsite --no-audit --no-fund --loglevel=error
+	touch $(KATEX)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
@@ -28,7 +36,7 @@ $(BENCH_STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/funcnet demo
 
-test: $(STAMP)
+test: $(STAMP) $(KATEX)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 -q
@@ -37,14 +45,22 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 # The Hypothesis suites with many fresh examples (a nightly-style run).
-test-deep: $(STAMP)
+test-deep: $(STAMP) $(KATEX)
 	FUNCNET_HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n 2 -q
 
 derivations: $(STAMP)
 	$(BIN)/python -m derivations
 
-docs: $(STAMP)
+docs: $(STAMP) $(KATEX)
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# Preview the site on http://127.0.0.1:8000 while editing.
+serve-docs: $(STAMP) $(KATEX)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# The built site in a real browser (Debian's chromium), every page, both languages.
+check-site: docs
+	$(BIN)/python -m docsite.check site --screenshots ci-artifacts/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -55,4 +71,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) docsite/node_modules .pytest_cache .ruff_cache .hypothesis build *.egg-info

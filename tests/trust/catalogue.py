@@ -3,7 +3,7 @@
 Plain data: every `Entry` holds a Python expression (`call`), optional statements that
 prepare it (`setup`), the exact exception type, and a regular expression the message
 must match, which names the problem. `run` executes one entry in a fresh namespace.
-tests/trust/test_bad_input.py checks every entry; docs/hooks.py runs them again when
+tests/trust/test_bad_input.py checks every entry; docsite/catalogue.py runs them again when
 the site is built and publishes the call, the exception and its actual message on the
 "Bad input" page.
 

@@ -1,0 +1,1 @@
+"""Builds and checks the documentation site (see hooks.py); not part of the installed package."""
