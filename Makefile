@@ -60,7 +60,7 @@ serve-docs: $(STAMP) $(KATEX)
 
 # The built site in a real browser (Debian's chromium), every page, both languages.
 check-site: docs
-	$(BIN)/python -m docsite.check site --screenshots ci-artifacts/screenshots
+	$(BIN)/python -m docsite.check site --screenshots ci-artifacts/screenshots --report ci-artifacts/site-check.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -21,7 +21,7 @@ _INERT = {ord(character): f"&#{ord(character)};" for character in "&<>\"'|*_`[]\
 def code_cell(text: str) -> str:
     """`text` as inline code inside a table cell: HTML-escaped, Markdown-inert, lines kept.
 
-    Example:
+    Examples:
         >>> code_cell("a|b")
         '<code>a&#124;b</code>'
     """

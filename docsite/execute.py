@@ -58,7 +58,7 @@ class Block:
 def blocks(markdown: str) -> list[Block]:
     """The page's Python blocks, in order.
 
-    Example:
+    Examples:
         >>> [b.raises for b in blocks('```python raises="ValueError"\\nint("x")\\n```\\n')]
         ['ValueError']
     """
@@ -82,17 +82,27 @@ def _matches(error: BaseException, name: str) -> bool:
     return any(cls.__name__ == name for cls in type(error).__mro__)
 
 
+# JAX's defaults, set before each page: a page's output must not depend on the process
+# that builds the site (the tests turn float64 on) or on the page before it.
+_JAX_DEFAULTS = {
+    "jax_enable_x64": False,
+    "jax_numpy_rank_promotion": "allow",
+    "jax_debug_nans": False,
+}
+
+
 @contextlib.contextmanager
-def _jax_config_restored():
-    """A page that turns on float64 (as the lesson does) must not change the next page."""
+def _jax_defaults():
+    """Runs a page under JAX's default settings, then restores the caller's."""
     try:
         import jax
-    except ImportError:  # a page without jax has nothing to restore
+    except ImportError:  # a page without jax has nothing to set
         yield
         return
-    names = ("jax_enable_x64", "jax_numpy_rank_promotion", "jax_debug_nans")
-    saved = {name: getattr(jax.config, name) for name in names}
+    saved = {name: getattr(jax.config, name) for name in _JAX_DEFAULTS}
     try:
+        for name, value in _JAX_DEFAULTS.items():
+            jax.config.update(name, value)
         yield
     finally:
         for name, value in saved.items():
@@ -124,7 +134,7 @@ def _outputs(page: str, codes: _Codes) -> tuple[str, ...]:
         return _CACHE[codes]
     namespace: dict = {"__name__": "__main__"}
     outputs = []
-    with _jax_config_restored():
+    with _jax_defaults():
         for index, (code, raises, run) in enumerate(codes, start=1):
             if not run:
                 outputs.append("")
@@ -148,7 +158,7 @@ def run_page(markdown: str, page: str) -> list[str]:
     Raises:
         BlockError: A block raised (or did not raise its expected exception).
 
-    Example:
+    Examples:
         >>> run_page('```python\\nx = 2\\n```\\n```python\\nprint(x * 21)\\n```\\n', "demo.md")
         ['', '42\\n']
     """
@@ -164,7 +174,7 @@ def _output_html(output: str) -> str:
 def render(markdown: str, page: str) -> str:
     """The page with its marks stripped and each block's output shown under it.
 
-    Example:
+    Examples:
         >>> print(render('```python\\nprint("hi")\\n```\\n', "demo.md"))  # doctest: +ELLIPSIS
         ```python
         print("hi")

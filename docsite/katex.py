@@ -52,7 +52,7 @@ def render(formulas: Sequence[tuple[str, bool]], *, where: str = "") -> list[str
         KatexError: A formula does not parse (the message names it and `where`), or
             Node or KaTeX is missing.
 
-    Example:
+    Examples:
         >>> html = render([("\\\\sigma'(z) = \\\\sigma(z)(1 - \\\\sigma(z))", False)])
         >>> html[0].startswith('<span class="katex">')
         True
@@ -88,7 +88,7 @@ def _at(where: str) -> str:
 def assets() -> Iterable[tuple[str, pathlib.Path]]:
     """KaTeX's stylesheet and fonts as `(site path, file)` pairs, served by the site.
 
-    Example:
+    Examples:
         >>> sorted(path for path, _ in assets())[0]
         'assets/katex/fonts/KaTeX_AMS-Regular.ttf'
     """

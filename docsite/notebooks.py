@@ -39,7 +39,7 @@ def _code_cell(code: str, raises: bool) -> dict:
 def notebook(markdown: str) -> dict:
     """A page's Markdown (front matter removed) as an nbformat-4 notebook.
 
-    Example:
+    Examples:
         >>> nb = notebook("# Title\\n\\n```python\\nprint(1)\\n```\\n")
         >>> [cell["cell_type"] for cell in nb["cells"]]
         ['markdown', 'code']
@@ -53,6 +53,8 @@ def notebook(markdown: str) -> dict:
         last = block.end
     if (cell := _markdown_cell(markdown[last:])) is not None:
         cells.append(cell)
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number}"  # nbformat 4.5: stable ids, so the file never churns
     return {
         "cells": cells,
         "metadata": {
@@ -67,7 +69,7 @@ def notebook(markdown: str) -> dict:
 def site_path(source: str) -> str:
     """Where the notebook of the page `source` (relative to docs/) is published.
 
-    Example:
+    Examples:
         >>> site_path("lesson.zh.md")
         'notebooks/lesson.zh.ipynb'
     """

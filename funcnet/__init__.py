@@ -4,7 +4,7 @@ Layers are immutable values with `init(key, input_shape) -> params` and
 `apply(params, x) -> y`; activations, losses and metrics are plain functions. All of
 them compose with `jax.jit`, `jax.grad` and `jax.vmap`; optimizers are optax's.
 
-Example:
+Examples:
     >>> import jax, jax.numpy as jnp
     >>> import funcnet
     >>> model = funcnet.Sequential(funcnet.Linear(10, 5), funcnet.Sigmoid(), funcnet.Linear(5, 8))

@@ -77,7 +77,7 @@ class Config:
 def make_optimizer(config: Config, train_size: int) -> optax.GradientTransformation:
     """AdamW whose learning rate decays from `config.lr` to 0 on a cosine over the run.
 
-    Example:
+    Examples:
         >>> from funcnet.experiment import Config, make_optimizer
         >>> optimizer = make_optimizer(Config(epochs=2), train_size=64)
     """
