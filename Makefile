@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-deep lint format bench derivations docs serve-docs check-site clean
+.PHONY: demo test test-deep lint format bench derivations docs serve-docs check-site system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "funcnet needs Python >= 3.11"'
@@ -16,11 +16,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,examples,docs]'
 	touch $(STAMP)
 
-# KaTeX renders the site's formulas at build time (Node.js; the version is locked).
+# Debian's packages beside Python: Node.js renders the site's formulas with KaTeX at
+# build time, chromium drives the browser check. Installed when missing (as root).
+system-deps:
+	@missing=""; \
+	for tool in node npm chromium; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	packages=$$(echo "$$missing" | sed 's/\bnode\b/nodejs/'); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing; install them: sudo apt-get install$$packages"; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$packages; \
+	fi
+
+# KaTeX itself, the version locked in docsite/package-lock.json.
 KATEX := docsite/node_modules/katex/package.json
 
-$(KATEX): docsite/package.json docsite/package-lock.json
-	@command -v npm >/dev/null || { echo "the docs need Node.js and npm: apt-get install nodejs npm"; exit 1; }
+$(KATEX): docsite/package.json docsite/package-lock.json | system-deps
 	npm ci --prefix docsite --no-audit --no-fund --loglevel=error
 	touch $(KATEX)
 
