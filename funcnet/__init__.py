@@ -30,7 +30,7 @@ from funcnet.activations import (
     tanh,
 )
 from funcnet.checkpoint import CheckpointError
-from funcnet.errors import ShapeError, StateDictError
+from funcnet.errors import DivergenceError, ShapeError, StateDictError, TrainingInterrupted
 from funcnet.layers import (
     ELU,
     GELU,
@@ -90,6 +90,7 @@ __all__ = [
     "AvgPool2d",
     "CheckpointError",
     "Conv2d",
+    "DivergenceError",
     "Dropout",
     "Flatten",
     "Identity",
@@ -109,6 +110,7 @@ __all__ = [
     "Summary",
     "Tanh",
     "TrainState",
+    "TrainingInterrupted",
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",

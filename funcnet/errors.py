@@ -6,7 +6,9 @@ it; the subclasses let a caller tell a shape problem from other bad values.
 
 from __future__ import annotations
 
-__all__ = ["ShapeError", "StateDictError"]
+from typing import Any
+
+__all__ = ["DivergenceError", "ShapeError", "StateDictError", "TrainingInterrupted"]
 
 Path = tuple[int, ...]
 
@@ -116,3 +118,117 @@ class StateDictError(ValueError):
     The message lists missing keys, unexpected keys and size mismatches, in the order
     and words of PyTorch's `load_state_dict(strict=True)`.
     """
+
+
+def _completed(count: int) -> str:
+    return f"{count} completed epoch" + ("" if count == 1 else "s")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """`fit` was interrupted (Ctrl-C / SIGINT, or SIGTERM); holds what was finished.
+
+    The epoch that was running when the signal arrived is dropped, so `state` is a
+    clean point to resume from: `fit(model, error.state, ...)` for the remaining
+    epochs continues exactly as an uninterrupted run would have. It subclasses
+    `KeyboardInterrupt`, so code that already handles Ctrl-C keeps working.
+
+    Attributes:
+        state: the `TrainState` after the last completed epoch.
+        history: the per-epoch lists of `fit`, completed epochs only.
+        epoch: the number of epochs this call of `fit` completed (its progress lines
+            count from 1 in each call, a resumed run included).
+        signal: the name of the signal, e.g. `"SIGINT"`.
+
+    Examples:
+        >>> import funcnet
+        >>> error = funcnet.TrainingInterrupted(state=None, history={}, epoch=3)
+        >>> print(error)
+        fit was interrupted by SIGINT after 3 completed epochs; the unfinished epoch was dropped.
+          error.state holds the TrainState after epoch 3 and error.history its metrics.
+          Fix: to resume, call fit(model, error.state, ...) with the remaining epochs.
+    """
+
+    def __init__(
+        self, *, state: Any, history: dict[str, list[float]], epoch: int, signal: str = "SIGINT"
+    ) -> None:
+        self.state, self.history, self.epoch, self.signal = state, history, epoch, signal
+        super().__init__(
+            f"fit was interrupted by {signal} after {_completed(epoch)}; the unfinished "
+            "epoch was dropped.\n"
+            f"  error.state holds the TrainState after epoch {epoch} and error.history "
+            "its metrics.\n"
+            "  Fix: to resume, call fit(model, error.state, ...) with the remaining epochs."
+        )
+
+    def __reduce__(self):
+        kwargs = {
+            "state": self.state,
+            "history": self.history,
+            "epoch": self.epoch,
+            "signal": self.signal,
+        }
+        return (_rebuild, (TrainingInterrupted, kwargs))
+
+
+class DivergenceError(FloatingPointError):
+    """The training loss became non-finite (nan or inf).
+
+    Raised by `fit` after the epoch in which it happened; that epoch's updates are
+    discarded, so `state` never holds non-finite parameters.
+
+    Attributes:
+        state: the last `TrainState` whose loss was finite (before the failing epoch).
+        history: the per-epoch lists of the completed, finite epochs.
+        epoch: the 1-based epoch of this `fit` call in which the loss stopped being
+            finite.
+        step: the 1-based global step of the first non-finite loss, or None if unknown.
+        loss: the non-finite value, e.g. `nan`.
+
+    Examples:
+        >>> import funcnet
+        >>> error = funcnet.DivergenceError(state=None, history={}, epoch=4, step=37)
+        >>> print(error)
+        training loss became nan in epoch 4 (step 37); training stopped.
+          error.state holds the last TrainState with a finite loss, before epoch 4.
+          Fix: use a smaller learning rate (try a tenth), or clip the gradients
+          (optax.clip_by_global_norm); check the data for nan or inf.
+    """
+
+    def __init__(
+        self,
+        *,
+        state: Any,
+        history: dict[str, list[float]],
+        epoch: int,
+        step: int | None = None,
+        loss: float = float("nan"),
+    ) -> None:
+        self.state, self.history, self.epoch, self.step, self.loss = (
+            state,
+            history,
+            epoch,
+            step,
+            loss,
+        )
+        where = f"epoch {epoch}" + ("" if step is None else f" (step {step})")
+        super().__init__(
+            f"training loss became {loss} in {where}; training stopped.\n"
+            f"  error.state holds the last TrainState with a finite loss, before epoch "
+            f"{epoch}.\n"
+            "  Fix: use a smaller learning rate (try a tenth), or clip the gradients\n"
+            "  (optax.clip_by_global_norm); check the data for nan or inf."
+        )
+
+    def __reduce__(self):
+        kwargs = {
+            "state": self.state,
+            "history": self.history,
+            "epoch": self.epoch,
+            "step": self.step,
+            "loss": self.loss,
+        }
+        return (_rebuild, (DivergenceError, kwargs))
+
+
+def _rebuild(cls: type, kwargs: dict) -> BaseException:
+    return cls(**kwargs)
