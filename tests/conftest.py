@@ -4,9 +4,10 @@
 
 - `quick` (the default, what `make test` and CI run): few examples, derandomized, so a
   CI run is reproducible and fast;
-- `deep` (a nightly-style run): many examples from fresh random seeds.
+- `deep` (a nightly-style run): many examples from fresh random seeds; a failure
+  prints the `@reproduce_failure` line that replays it.
 
-    FUNCNET_HYPOTHESIS_PROFILE=deep make test
+    make test-deep        # FUNCNET_HYPOTHESIS_PROFILE=deep pytest -n 2
 
 Neither profile keeps an example database: nothing is written into the repository.
 A test's own `@settings(max_examples=...)` still overrides the profile's count.
@@ -22,7 +23,7 @@ PROFILE_VARIABLE = "FUNCNET_HYPOTHESIS_PROFILE"
 
 settings.register_profile(
     "quick",
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     database=None,

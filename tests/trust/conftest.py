@@ -19,5 +19,5 @@ if HERE not in sys.path:
 @pytest.fixture(autouse=True)
 def _bounded_compilation_caches():
     yield
-    if os.environ.get("FUNCNET_HYPOTHESIS_PROFILE") == "deep":
+    if os.environ.get("FUNCNET_HYPOTHESIS_PROFILE") == "deep":  # see tests/conftest.py
         jax.clear_caches()

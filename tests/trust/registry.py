@@ -88,6 +88,10 @@ class Operator:
     # Arguments whose gradient is compared only where PyTorch's is finite (a documented
     # convention says what funcnet gives elsewhere).
     finite_gradients_only: tuple[int, ...] = ()
+    # Run a case under jax.jit: one compilation for the whole computation, where eager
+    # execution compiles every primitive for every new shape. Element-wise operators
+    # run eagerly, and their compilations are shared across cases and operators.
+    jit: bool = False
 
 
 def _max(array) -> float:
@@ -235,16 +239,11 @@ _ACTIVATIONS = {
 }
 
 
-# 0-d inputs are left out of the generated cases until funcnet accepts them as PyTorch
-# does (softmax of a scalar is 1); test_parity_fuzz.py has the failing case.
-MIN_RANK = {"softmax": 1, "log_softmax": 1}
-
-
 def _activation_cases(name: str):
     def cases(dtype, smooth: bool = False):
         @st.composite
         def case(draw):
-            shape = draw(shapes(MIN_RANK.get(name, 0), 3, smooth=smooth))
+            shape = draw(shapes(0, 3, smooth=smooth))
             x = draw(floats(shape, dtype, smooth=smooth))
             return Case((x,), kwargs=draw(_ACTIVATIONS[name].kwargs(shape, smooth)))
 
@@ -917,6 +916,7 @@ def _loss(name: str) -> Operator:
     return Operator(
         name=name,
         kind="loss",
+        jit=True,
         cases=_LOSS_CASES[name],
         funcnet=_loss_funcnet(name),
         torch=_loss_torch(name),
@@ -933,6 +933,7 @@ def _layer(name, cases, run, torch_run, reference, conventions=(), **extra) -> O
     return Operator(
         name=name,
         kind="layer",
+        jit=name not in ("Flatten", "Identity"),
         cases=strategy,
         funcnet=run,
         torch=torch_run,

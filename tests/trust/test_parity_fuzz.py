@@ -13,13 +13,13 @@ cotangent must match PyTorch's, computed on the same numbers in the same dtype:
 
 The absolute tolerance is `rtol` times the largest finite magnitude of the expected
 array, or of the terms summed where a computation can cancel (the operator's `scale`
-and `grad_scale`),
-and at least the dtype's smallest normal number: XLA on CPU flushes subnormal results
-to zero, PyTorch does not.
-nan and inf must appear in the same places. The metrics have no PyTorch counterpart and
-are compared with scikit-learn.
+and `grad_scale`), and at least the dtype's smallest normal number: XLA on CPU flushes
+subnormal results to zero, PyTorch does not. nan and inf must appear in the same
+places. The metrics have no PyTorch counterpart and are compared with scikit-learn.
 
-The number of examples comes from the Hypothesis profile (tests/conftest.py).
+Element-wise operators run eagerly; composite ones (losses, layers with parameters)
+run under `jax.jit`, so both ways of running funcnet are covered. The number of
+examples comes from the Hypothesis profile (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -60,10 +60,18 @@ def assert_close(actual, expected, *, rtol: float, scale: float, what: str) -> N
 
 def funcnet_value_and_grads(op: Operator, case, seed: int):
     """funcnet's value and the VJP of a normal cotangent drawn from `seed`."""
+    function = op.funcnet(case)
     arrays = [jnp.asarray(a) for a in case.arrays]
-    value, pullback = jax.vjp(op.funcnet(case), *arrays)
-    cotangent = np.random.default_rng(seed).normal(size=value.shape).astype(value.dtype)
-    grads = pullback(jnp.asarray(cotangent))
+    out = jax.eval_shape(function, *arrays)
+    cotangent = np.random.default_rng(seed).normal(size=out.shape).astype(out.dtype)
+
+    def value_and_grads(arrays, cotangent):
+        value, pullback = jax.vjp(function, *arrays)
+        return value, pullback(cotangent)
+
+    if op.jit:
+        value_and_grads = jax.jit(value_and_grads)
+    value, grads = value_and_grads(arrays, jnp.asarray(cotangent))
     return np.asarray(value), [np.asarray(g) for g in grads], cotangent
 
 
@@ -137,7 +145,7 @@ SCALAR_NORMALISERS = {
 @pytest.mark.parametrize("dim", [-1, 0])
 @pytest.mark.parametrize("name", SCALAR_NORMALISERS)
 def test_normalising_a_scalar_matches_pytorch(name, dim):
-    """The 0-d case the registry's generated cases leave out (`MIN_RANK`)."""
+    """A scalar is its own class axis: softmax gives 1, log_softmax 0, as PyTorch."""
     x = np.array(2.5)
     value, pullback = jax.vjp(lambda v: SCALAR_NORMALISERS[name](v, dim), jnp.asarray(x))
     (grad,) = pullback(jnp.ones_like(value))

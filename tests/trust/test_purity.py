@@ -24,7 +24,7 @@ from registry import OPERATORS
 
 import funcnet
 
-EXAMPLES = max(2, settings.default.max_examples // 7)
+EXAMPLES = max(1, settings.default.max_examples // 10)
 
 
 def _fingerprint(value) -> tuple:
