@@ -42,6 +42,17 @@ def _concrete(x: jax.Array) -> np.ndarray | None:
     return np.asarray(x)
 
 
+def _reshape_hint(input_shape: tuple, target_shape: tuple) -> str:
+    if input_shape == (*target_shape, 1):
+        return (
+            f"drop the input's last axis of size 1 with input[..., 0] (a Linear(..., 1) "
+            f"gives {input_shape}), or give the target that axis with target[..., None]; "
+        )
+    if target_shape == (*input_shape, 1):
+        return "drop the target's last axis of size 1 with target[..., 0]; "
+    return "reshape one to match; "
+
+
 def _same_shape(name: str, input: jax.Array, target: jax.Array) -> None:
     if input.shape != target.shape:
         raise ShapeError(
@@ -52,7 +63,9 @@ def _same_shape(name: str, input: jax.Array, target: jax.Array) -> None:
                 f"needs target and input of the same shape but receives {target.shape} "
                 f"and {input.shape}"
             ),
-            hint="reshape one to match; funcnet does not broadcast here, PyTorch warns.",
+            hint=_reshape_hint(input.shape, target.shape)
+            + "funcnet does not broadcast here (PyTorch broadcasts with a warning, which "
+            "silently computes a different loss).",
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from numbers import Real
 
 import jax
@@ -11,6 +10,12 @@ from jax.typing import ArrayLike
 
 from funcnet.errors import ShapeError
 from funcnet.losses._common import _check_reduction, _concrete, _float_input, _reduce
+from funcnet.losses._targets import (
+    check_argument_order,
+    check_ignore_index,
+    index_target_mismatch,
+    probability_target_mismatch,
+)
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -44,15 +49,7 @@ def _check_index_target(
     name: str, target: jax.Array, batch_shape: tuple, classes: int, ignore_index: int
 ) -> None:
     if target.shape != batch_shape:
-        raise ShapeError(
-            f"{name}: expected target of shape {batch_shape}, got {target.shape}",
-            layer=name,
-            detail=(
-                f"needs one class index per example, shape {batch_shape}, but receives "
-                f"{target.shape}"
-            ),
-            hint="for class probabilities pass a float target shaped like the input.",
-        )
+        raise index_target_mismatch(name, target.shape, batch_shape, classes)
     values = _concrete(target)
     if values is None:
         return
@@ -101,8 +98,10 @@ def nll_loss(
         `"mean"` and every target ignored the result is `nan` (0/0), as in PyTorch.
 
     Raises:
-        TypeError: for float targets or integer input.
-        ShapeError: for mismatched shapes.
+        TypeError: for float targets or integer input, or the arguments swapped
+            (`nll_loss(labels, log_probs)`).
+        ShapeError: for mismatched shapes, saying which (a batch of 4 inputs but 3
+            labels, labels of shape `(N, 1)`, ...) and how to fix it.
         ValueError: for concrete targets outside `[0, C)`.
 
     Examples:
@@ -112,19 +111,19 @@ def nll_loss(
         >>> print(funcnet.nll_loss(log_probs, jnp.array([1, 0])))
         0.4904
     """
-    _check_reduction("nll_loss", reduction)
-    try:
-        ignore_index = operator.index(ignore_index)
-    except TypeError:
-        raise TypeError(
-            f"nll_loss: ignore_index must be an int, got {ignore_index!r} "
-            f"of type {type(ignore_index).__name__}."
-        ) from None
-    log_probs = _class_axis_last("nll_loss", _float_input("nll_loss", "input", input))
-    target = _int_target("nll_loss", target)
+    return _nll("nll_loss", input, target, weight, ignore_index, reduction)
+
+
+def _nll(name, input, target, weight, ignore_index, reduction) -> jax.Array:
+    """`nll_loss`, with errors that name `name`, the function the user called."""
+    _check_reduction(name, reduction)
+    ignore_index = check_ignore_index(name, ignore_index)
+    check_argument_order(name, input, target)
+    log_probs = _class_axis_last(name, _float_input(name, "input", input))
+    target = _int_target(name, target)
     classes = log_probs.shape[-1]
-    weight = _check_class_weight("nll_loss", weight, classes)
-    _check_index_target("nll_loss", target, log_probs.shape[:-1], classes, ignore_index)
+    weight = _check_class_weight(name, weight, classes)
+    _check_index_target(name, target, log_probs.shape[:-1], classes, ignore_index)
     picked, keep = _picked(log_probs, target, ignore_index)
     example_weight = keep.astype(log_probs.dtype)
     if weight is not None:
@@ -179,8 +178,10 @@ def cross_entropy(
         A scalar, or per-example losses for `"none"`.
 
     Raises:
-        TypeError: for integer logits, or float targets not shaped like the input.
-        ShapeError: for mismatched shapes.
+        TypeError: for integer logits, float targets not shaped like the input, or the
+            arguments swapped (`cross_entropy(labels, logits)`).
+        ShapeError: for mismatched shapes, saying which (a batch of 4 logits but 3
+            labels, labels of shape `(N, 1)`, ...) and how to fix it.
         ValueError: for a bad `reduction` or `label_smoothing`, or concrete class
             indices outside `[0, C)`.
 
@@ -200,15 +201,14 @@ def cross_entropy(
         raise ValueError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}."
         )
+    check_argument_order("cross_entropy", input, target)
     logits = _float_input("cross_entropy", "input", input)
     _class_axis_last("cross_entropy", logits)  # a scalar has no class axis to softmax over
     target = jnp.asarray(target)
     if jnp.issubdtype(target.dtype, jnp.floating):
         return _cross_entropy_probabilities(logits, target, weight, reduction, label_smoothing)
     log_probs = jax.nn.log_softmax(logits, axis=0 if logits.ndim == 1 else 1)
-    nll = nll_loss(
-        log_probs, target, weight=weight, ignore_index=ignore_index, reduction=reduction
-    )
+    nll = _nll("cross_entropy", log_probs, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
     classes = log_probs.shape[0 if log_probs.ndim == 1 else 1]
@@ -236,11 +236,7 @@ def _smoothing_term(log_probs, target, weight, ignore_index, reduction):
 
 def _cross_entropy_probabilities(logits, target, weight, reduction, label_smoothing):
     if target.shape != logits.shape:
-        raise TypeError(
-            f"cross_entropy: a float target means class probabilities and must have the "
-            f"input's shape {logits.shape}, got {target.shape}; for class indices pass "
-            "integers (target.astype(jnp.int32))."
-        )
+        raise probability_target_mismatch("cross_entropy", target.shape, logits.shape)
     moved = _class_axis_last("cross_entropy", logits)
     target = _class_axis_last("cross_entropy", target)
     classes = moved.shape[-1]
