@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +20,7 @@ from funcnet.errors import StateDictError
 from funcnet.layers import Layer, Params, Sequential
 
 __all__ = [
+    "LoadReport",
     "Summary",
     "count_parameters",
     "load_state_dict",
@@ -108,9 +109,102 @@ def _torch_size(shape: Sequence[int]) -> str:
     return f"torch.Size([{', '.join(str(d) for d in shape)}])"
 
 
+@dataclass(frozen=True)
+class LoadReport:
+    """What `load_state_dict(..., return_report=True)` loaded, by name.
+
+    PyTorch's `load_state_dict` returns its `missing_keys` and `unexpected_keys`; this
+    adds the names that did load, so a partial load (`strict=False`) can be checked.
+
+    Attributes:
+        matched: the names loaded from the state dict.
+        missing_keys: the model's names the state dict lacks; they kept their values.
+        unexpected_keys: the state dict's names the model lacks; they were ignored.
+
+    Examples:
+        >>> import jax, numpy as np
+        >>> import funcnet
+        >>> params = funcnet.Linear(3, 2).init(jax.random.key(0), (1, 3))
+        >>> state = {"weight": np.zeros((2, 3)), "head.weight": np.zeros((1, 2))}
+        >>> _, report = funcnet.load_state_dict(params, state, strict=False, return_report=True)
+        >>> print(report)
+        loaded 1 of 2 parameters; missing: bias; unexpected: head.weight
+    """
+
+    matched: tuple[str, ...]
+    missing_keys: tuple[str, ...]
+    unexpected_keys: tuple[str, ...]
+
+    def __str__(self) -> str:
+        total = len(self.matched) + len(self.missing_keys)
+        text = f"loaded {len(self.matched)} of {total} parameters"
+        if self.missing_keys:
+            text += "; missing: " + ", ".join(self.missing_keys)
+        if self.unexpected_keys:
+            text += "; unexpected: " + ", ".join(self.unexpected_keys)
+        return text
+
+
+def _quoted(names: Sequence[str], limit: int | None = None) -> str:
+    shown = ", ".join(f'"{name}"' for name in names[:limit])
+    if limit is not None and len(names) > limit:
+        shown += f", ... ({len(names)} in all)"
+    return shown
+
+
+def _prefix_hint(names: Sequence[str], given: Sequence[str]) -> str:
+    """How to rename `given` keys that are the model's names behind one common prefix."""
+    prefixes = {key[: -len(name)] for key in given for name in names if key.endswith("." + name)}
+    if len(prefixes) != 1:
+        return ""
+    prefix = prefixes.pop()
+    return (
+        f" The state_dict's keys are the model's behind the prefix \"{prefix}\"; drop it: "
+        f'{{k.removeprefix("{prefix}"): v for k, v in state.items()}}.'
+    )
+
+
+def _nothing_matches(names: Sequence[str], given: Sequence[str]) -> str:
+    text = (
+        "No key of the state_dict matches a parameter of the model, so nothing would be "
+        "loaded (strict=False would silently keep every initial value). The model's keys: "
+        f"{_quoted(names, 4)}; "
+    )
+    if not given:
+        return text + "the state_dict is empty."
+    hint = _prefix_hint(names, given) or (
+        " Rename the keys to the model's names, which funcnet.named_parameters(params) lists."
+    )
+    return text + f"the state_dict's keys: {_quoted(given, 4)}.{hint}"
+
+
+@overload
 def load_state_dict(
-    params_like: Params, state: Mapping[str, Any], *, strict: bool = True
-) -> Params:
+    params_like: Params,
+    state: Mapping[str, Any],
+    *,
+    strict: bool = ...,
+    return_report: Literal[False] = ...,
+) -> Params: ...
+
+
+@overload
+def load_state_dict(
+    params_like: Params,
+    state: Mapping[str, Any],
+    *,
+    strict: bool = ...,
+    return_report: Literal[True],
+) -> tuple[Params, LoadReport]: ...
+
+
+def load_state_dict(
+    params_like: Params,
+    state: Mapping[str, Any],
+    *,
+    strict: bool = True,
+    return_report: bool = False,
+) -> Params | tuple[Params, LoadReport]:
     """Params of `params_like`'s structure with values taken from `state` by name.
 
     Accepts numpy arrays, JAX arrays or torch tensors (torch is not imported), so
@@ -125,14 +219,20 @@ def load_state_dict(
         state: `{name: array}`, names as `named_parameters` gives them.
         strict: if True, missing and unexpected keys are errors; if False, missing
             entries keep their `params_like` values and unexpected keys are ignored.
-            Size mismatches are errors either way, as in PyTorch.
+            Size mismatches are errors either way, as in PyTorch. Unlike PyTorch, a
+            state dict of which no key matches is an error even with `strict=False`:
+            it would load nothing and leave the initial values in place.
+        return_report: if True, also return a `LoadReport` naming what was loaded,
+            missing and ignored (PyTorch returns the last two).
 
     Returns:
-        The new params.
+        The new params; with `return_report=True`, the pair `(params, report)`.
 
     Raises:
         StateDictError: listing every missing key, unexpected key and size mismatch,
-            in PyTorch's words.
+            in PyTorch's words; or, with `strict=False`, when no key matches, naming a
+            few keys of each side.
+        TypeError: if `state` is not a mapping.
 
     Examples:
         >>> import jax
@@ -177,16 +277,22 @@ def load_state_dict(
             continue
         leaves.append(jnp.asarray(value, dtype=_dtype(like)))
     if strict and unexpected:
-        problems.insert(
-            0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". "
-        )
+        problems.insert(0, f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. ")
     if strict and missing:
-        problems.insert(
-            0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
-        )
+        problems.insert(0, f"Missing key(s) in state_dict: {_quoted(missing)}. ")
+    if names and len(missing) == len(names):
+        if strict:
+            problems.append(_prefix_hint(names, list(state)).strip())
+        else:
+            problems.insert(0, _nothing_matches(names, list(state)))
+    problems = [problem for problem in problems if problem]
     if problems:
         raise StateDictError("Error(s) in loading state_dict:\n\t" + "\n\t".join(problems))
-    return jax.tree_util.tree_unflatten(structure, leaves)
+    params = jax.tree_util.tree_unflatten(structure, leaves)
+    if not return_report:
+        return params
+    matched = tuple(name for name in names if name in state)
+    return params, LoadReport(matched, tuple(missing), tuple(unexpected))
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,35 @@ def test_non_strict_loading_keeps_missing_and_ignores_unexpected():
         funcnet.load_state_dict(params, {"0.weight": np.ones((5, 9))}, strict=False)
 
 
+def test_non_strict_loading_refuses_to_load_nothing():
+    _, _, params = lesson_models()
+    renamed = {f"fc.{name}": value for name, value in funcnet.state_dict(params).items()}
+    with pytest.raises(funcnet.StateDictError, match="nothing would be loaded"):
+        funcnet.load_state_dict(params, renamed, strict=False)
+    with pytest.raises(funcnet.StateDictError, match="the state_dict is empty"):
+        funcnet.load_state_dict(params, {}, strict=False)
+    # A model without parameters has nothing to match: an empty state dict loads.
+    assert funcnet.load_state_dict((), {}, strict=False) == ()
+
+
+def test_load_report_counts_what_was_loaded():
+    _, _, params = lesson_models()
+    state = {"0.weight": np.ones((5, 10)), "head.weight": np.zeros(3)}
+    loaded, report = funcnet.load_state_dict(params, state, strict=False, return_report=True)
+    np.testing.assert_array_equal(loaded[0]["weight"], np.ones((5, 10)))
+    assert report == funcnet.params.LoadReport(
+        matched=("0.weight",),
+        missing_keys=("0.bias", "2.bias", "2.weight"),
+        unexpected_keys=("head.weight",),
+    )
+    assert str(report) == (
+        "loaded 1 of 4 parameters; missing: 0.bias, 2.bias, 2.weight; unexpected: head.weight"
+    )
+    full, report = funcnet.load_state_dict(params, funcnet.state_dict(params), return_report=True)
+    assert str(report) == "loaded 4 of 4 parameters"
+    assert jax.tree_util.tree_structure(full) == jax.tree_util.tree_structure(params)
+
+
 def test_load_state_dict_rejects_non_mappings():
     with pytest.raises(TypeError, match="mapping of name -> array"):
         funcnet.load_state_dict({}, [("a", 1)])
