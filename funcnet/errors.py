@@ -31,6 +31,8 @@ class ShapeError(ValueError):
         detail: what the layer expected and what it received.
         hint: how to fix it, or None.
         path: the layer's index inside nested `Sequential`s, outermost first.
+        about_params: True when the layer's params, not its input, have the wrong
+            shape; the message then names no earlier layer as the source.
 
     Examples:
         >>> import funcnet
@@ -53,6 +55,7 @@ class ShapeError(ValueError):
         hint: str | None = None,
         path: Path = (),
         source: tuple[Path, str] | None = None,
+        about_params: bool = False,
     ) -> None:
         self.headline = headline
         self.layer = layer
@@ -60,6 +63,7 @@ class ShapeError(ValueError):
         self.hint = hint
         self.path = path
         self.source = source
+        self.about_params = about_params
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -84,7 +88,7 @@ class ShapeError(ValueError):
         """
         if self.source is not None:
             source = ((index, *self.source[0]), self.source[1])
-        elif previous is not None:
+        elif previous is not None and not self.about_params:
             source = ((index - 1,), previous)
         else:
             source = None
@@ -95,6 +99,7 @@ class ShapeError(ValueError):
             hint=self.hint,
             path=(index, *self.path),
             source=source,
+            about_params=self.about_params,
         )
 
     def __reduce__(self):
@@ -104,6 +109,7 @@ class ShapeError(ValueError):
             "hint": self.hint,
             "path": self.path,
             "source": self.source,
+            "about_params": self.about_params,
         }
         return (_rebuild_shape_error, (self.headline, kwargs))
 

@@ -316,7 +316,7 @@ def test_bad_constructor_arguments_fail_when_built(build, error, match):
         (
             lambda: funcnet.Sequential(funcnet.ReLU(), funcnet.ReLU())(({},), jnp.ones(2)),
             ValueError,
-            "one entry per layer, got 1 entries",
+            "one entry per layer, got a tuple of 1 entry",
         ),
     ],
 )

@@ -14,8 +14,8 @@ from jax.typing import DTypeLike
 
 from funcnet import init as initializers
 from funcnet.errors import ShapeError
-from funcnet.layers._base import Layer, Params, Shape
-from funcnet.layers.linear import _get, check_parameter_options, resolve_dtype
+from funcnet.layers._base import Layer, Params, ParamSpec, Shape
+from funcnet.layers.linear import check_parameter_options, resolve_dtype
 
 __all__ = ["Conv2d", "as_pair"]
 
@@ -262,24 +262,30 @@ class Conv2d(Layer):
             params["bias"] = bias_init(bias_key, (self.out_channels,), dtype)
         return params
 
-    def _checked_params(self, params: Params) -> tuple[jax.Array, jax.Array | None]:
-        weight = _get(params, "weight", self)
-        if tuple(weight.shape) != self.weight_shape:
-            raise ValueError(
-                f"{self!r} needs a weight of shape {self.weight_shape} (out_channels, "
-                f"in_channels // groups, kh, kw), got {tuple(weight.shape)}."
+    def _param_specs(self) -> dict[str, ParamSpec]:
+        axes = ("out_channels", "in_channels // groups", "kh", "kw")
+        specs = {"weight": ParamSpec(self.weight_shape, axes)}
+        if self.bias:
+            specs["bias"] = ParamSpec((self.out_channels,), ("out_channels",))
+        return specs
+
+    def _fitted_to(self, shapes: dict[str, Shape]) -> Conv2d | None:
+        weight = shapes.get("weight", ())
+        if len(weight) != 4:
+            return None
+        try:
+            return dataclasses.replace(
+                self,
+                in_channels=weight[1] * self.groups,
+                out_channels=weight[0],
+                kernel_size=tuple(weight[2:]),
+                bias="bias" in shapes,
             )
-        if not self.bias:
-            return weight, None
-        bias = _get(params, "bias", self)
-        if tuple(bias.shape) != (self.out_channels,):
-            raise ValueError(
-                f"{self!r} needs a bias of shape ({self.out_channels},), got {tuple(bias.shape)}."
-            )
-        return weight, bias
+        except (TypeError, ValueError):
+            return None
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
-        weight, bias = self._checked_params(params)
+        weight, bias = params["weight"], params.get("bias")
         if not jnp.issubdtype(x.dtype, jnp.floating):
             raise TypeError(
                 f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "

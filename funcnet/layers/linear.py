@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from jax.typing import DTypeLike
 
 from funcnet import init as initializers
 from funcnet.errors import ShapeError
-from funcnet.layers._base import Layer, Params, Shape
+from funcnet.layers._base import Layer, Params, ParamSpec, Shape
 
 __all__ = ["Linear", "check_parameter_options", "resolve_dtype"]
 
@@ -180,37 +181,36 @@ class Linear(Layer):
             params["bias"] = bias_init(bias_key, (self.out_features,), dtype)
         return params
 
+    def _param_specs(self) -> dict[str, ParamSpec]:
+        specs = {
+            "weight": ParamSpec(
+                (self.out_features, self.in_features), ("out_features", "in_features")
+            )
+        }
+        if self.bias:
+            specs["bias"] = ParamSpec((self.out_features,), ("out_features",))
+        return specs
+
+    def _fitted_to(self, shapes: dict[str, Shape]) -> Linear | None:
+        weight = shapes.get("weight", ())
+        if len(weight) != 2 or min(weight) <= 0:
+            return None
+        return dataclasses.replace(
+            self, in_features=weight[1], out_features=weight[0], bias="bias" in shapes
+        )
+
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
-        weight = _get(params, "weight", self)
+        weight = params["weight"]
         if not jnp.issubdtype(x.dtype, jnp.floating):
             raise TypeError(
                 f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
                 "with x.astype(jnp.float32) (PyTorch refuses integer input here too)."
             )
         if x.shape[-1] != weight.shape[-1]:
+            # Only with in_features inferred: the params, made at init, fix it.
             raise self._mismatch(x.shape, weight.shape[-1])
         # Contract x's last axis with W's axis 1: x @ W.T without materialising W.T.
         y = lax.dot_general(x, weight, (((x.ndim - 1,), (1,)), ((), ())))
         if self.bias:
-            bias = _get(params, "bias", self)
-            if bias.shape != (weight.shape[0],):
-                raise ShapeError(
-                    f"Linear: bias of shape {(weight.shape[0],)} expected, got {bias.shape}",
-                    layer=repr(self),
-                    detail=(
-                        f"needs a bias of shape {(weight.shape[0],)} (one per output feature, "
-                        f"as its weight {weight.shape} has) but receives {bias.shape}"
-                    ),
-                )
-            y = y + jnp.broadcast_to(bias, y.shape)
+            y = y + jnp.broadcast_to(params["bias"], y.shape)
         return y
-
-
-def _get(params: Params, name: str, layer: Layer) -> jax.Array:
-    if not isinstance(params, dict) or name not in params:
-        have = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ValueError(
-            f"{layer!r} needs params with a {name!r} entry, got {have}; create them with "
-            "layer.init(key, input_shape)."
-        )
-    return params[name]

@@ -32,6 +32,15 @@ def _check_layer(index: int, layer: object) -> Layer:
     )
 
 
+def _describe_params(params: object) -> str:
+    if isinstance(params, tuple | list):
+        count = len(params)
+        return f"a {type(params).__name__} of {count} {'entry' if count == 1 else 'entries'}"
+    if isinstance(params, dict):
+        return f"a dict with keys {sorted(map(str, params))} (the params of a single layer?)"
+    return f"{params!r}" if params is None else f"a {type(params).__name__}"
+
+
 class Sequential(Layer):
     """Apply layers in order; the output of layer `i` is the input of layer `i + 1`.
 
@@ -128,10 +137,10 @@ class Sequential(Layer):
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
         if not isinstance(params, tuple | list) or len(params) != len(self.layers):
-            got = f"{len(params)} entries" if isinstance(params, tuple | list) else repr(params)
             raise ValueError(
                 f"Sequential of {len(self.layers)} layers needs params with one entry per "
-                f"layer, got {got}; create them with model.init(key, input_shape)."
+                f"layer, got {_describe_params(params)}; create them with "
+                "model.init(key, input_shape)."
             )
         keys = [None] * len(self.layers)
         if key is not None and self.stochastic:

@@ -121,8 +121,8 @@ ENTRIES = [
         "wrong shape",
         "layer.apply({'weight': jnp.zeros((4, 3, 2, 2), jnp.float32), "
         "'bias': jnp.zeros(4, jnp.float32)}, jnp.ones((1, 3, 5, 5), jnp.float32))",
-        ValueError,
-        r"needs a weight of shape \(4, 3, 3, 3\)",
+        ShapeError,
+        r"expected weight of shape \(4, 3, 3, 3\), got \(4, 3, 2, 2\)",
         _CONV,
     ),
     Entry(
@@ -192,7 +192,7 @@ ENTRIES = [
         "wrong shape",
         "model.apply((params[0],), jnp.ones((1, 3), jnp.float32))",
         ValueError,
-        r"Sequential of 3 layers needs params with one entry per layer, got 1 entries",
+        r"Sequential of 3 layers needs params with one entry per layer, got a tuple of 1 entry",
         _STATE,
     ),
     Entry(
@@ -967,6 +967,80 @@ ENTRIES = [
         "list(funcnet.data.batches(np.zeros((4, 2)), 2))",
         TypeError,
         r"arrays must be a sequence of arrays, such as \(x, y\)",
+    ),
+    # --- habits from PyTorch, and params or labels made for something else ----------
+    Entry(
+        "call-without-params",
+        "non-array input",
+        "model(jnp.ones((1, 3), jnp.float32))",
+        TypeError,
+        r"called as model\(params, x\), not model\(x\)[\s\S]*model\.init\(key, input_shape\)",
+        _STATE,
+    ),
+    Entry(
+        "apply-without-params",
+        "non-array input",
+        "model.apply(jnp.ones((1, 3), jnp.float32))",
+        TypeError,
+        r"called as model\.apply\(params, x\)",
+        _STATE,
+    ),
+    Entry(
+        "init-arguments-swapped",
+        "non-array input",
+        "funcnet.Linear(3, 2).init((1, 3), key)",
+        TypeError,
+        r"arguments look swapped: init takes the PRNG key first",
+    ),
+    Entry(
+        "sequential-params-of-another-model",
+        "wrong shape",
+        "model.apply(other, jnp.ones((1, 3), jnp.float32))",
+        ShapeError,
+        r"expected weight of shape \(2, 3\), got \(4, 3\)\n  layer 0, Linear\(in_features=3",
+        _STATE + "\nother = funcnet.Sequential(funcnet.Linear(3, 4), funcnet.ReLU(), "
+        "funcnet.Linear(4, 1)).init(key, (1, 3))",
+    ),
+    Entry(
+        "linear-params-extra-bias",
+        "wrong shape",
+        "funcnet.Linear(10, 5, bias=False).apply(params, jnp.ones((4, 10), jnp.float32))",
+        ValueError,
+        r"unexpected entries \['bias'\] as well, which it would ignore",
+        _LINEAR,
+    ),
+    Entry(
+        "cross-entropy-labels-extra-axis",
+        "wrong shape",
+        "funcnet.cross_entropy(logits, target[:, None])",
+        ShapeError,
+        r"^cross_entropy: expected target of shape \(4,\), got \(4, 1\)[\s\S]*"
+        r"labels\[:, 0\]\) or labels\.squeeze\(-1\)",
+        _LOGITS,
+    ),
+    Entry(
+        "cross-entropy-batch-size",
+        "wrong shape",
+        "funcnet.cross_entropy(logits, target[:3])",
+        ShapeError,
+        r"batch of 4 logits but 3 labels",
+        _LOGITS,
+    ),
+    Entry(
+        "cross-entropy-arguments-swapped",
+        "wrong dtype",
+        "funcnet.cross_entropy(target, logits)",
+        TypeError,
+        r"arguments look swapped[\s\S]*cross_entropy\(input=logits, target=labels\)",
+        _LOGITS,
+    ),
+    Entry(
+        "state-dict-nothing-matches",
+        "mismatched state dict",
+        "funcnet.load_state_dict(params, {'fc.' + k: v for k, v in state.items()}, strict=False)",
+        StateDictError,
+        r"No key of the state_dict matches a parameter of the model",
+        _STATE,
     ),
 ]
 
