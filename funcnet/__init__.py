@@ -17,6 +17,7 @@ Examples:
 """
 
 from funcnet import checkpoint, data, init, models
+from funcnet._checking import checked
 from funcnet.activations import (
     elu,
     gelu,
@@ -30,7 +31,13 @@ from funcnet.activations import (
     tanh,
 )
 from funcnet.checkpoint import CheckpointError
-from funcnet.errors import DivergenceError, ShapeError, StateDictError, TrainingInterrupted
+from funcnet.errors import (
+    DivergenceError,
+    DoubleSoftmaxWarning,
+    ShapeError,
+    StateDictError,
+    TrainingInterrupted,
+)
 from funcnet.layers import (
     ELU,
     GELU,
@@ -91,6 +98,7 @@ __all__ = [
     "CheckpointError",
     "Conv2d",
     "DivergenceError",
+    "DoubleSoftmaxWarning",
     "Dropout",
     "Flatten",
     "Identity",
@@ -114,6 +122,7 @@ __all__ = [
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "checked",
     "checkpoint",
     "confusion_matrix",
     "count_parameters",

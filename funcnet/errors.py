@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DivergenceError", "ShapeError", "StateDictError", "TrainingInterrupted"]
+__all__ = [
+    "DivergenceError",
+    "DoubleSoftmaxWarning",
+    "ShapeError",
+    "StateDictError",
+    "TrainingInterrupted",
+]
 
 Path = tuple[int, ...]
 
@@ -238,3 +244,14 @@ class DivergenceError(FloatingPointError):
 
 def _rebuild(cls: type, kwargs: dict) -> BaseException:
     return cls(**kwargs)
+
+
+class DoubleSoftmaxWarning(UserWarning):
+    """A model ending in `Softmax` (or `LogSoftmax`) is trained with `cross_entropy`.
+
+    `cross_entropy` takes logits and applies `log_softmax` itself, as PyTorch's
+    `CrossEntropyLoss` does. After a final `Softmax` the outputs are squashed twice,
+    which flattens the loss and shrinks the gradients; after a final `LogSoftmax` the
+    second normalisation changes nothing but costs work. Drop the final layer (or use
+    `nll_loss`, which takes log-probabilities, after `LogSoftmax`).
+    """

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
-import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -23,6 +21,13 @@ import jax.numpy as jnp
 import optax
 from jax.typing import ArrayLike
 
+from funcnet._epochs import EpochLoop, Progress
+from funcnet._guards import (
+    check_targets,
+    first_non_finite,
+    sigterm_interrupts,
+    warn_double_softmax,
+)
 from funcnet.layers import Layer, Params
 
 __all__ = [
@@ -91,7 +96,15 @@ def make_train_step(
     Returns:
         `step(state, (x, y)) -> (state, metrics)`, with `x: (batch, ...)` and
         `y: (batch, ...)`. `metrics` holds `"loss"` and, for integer targets and
-        class scores, `"accuracy"`. Wrap it in `jax.jit` where you use it.
+        class scores, `"accuracy"`. Wrap it in `jax.jit` where you use it, or in
+        `funcnet.checked` to have label values checked while it runs.
+
+    Raises:
+        ValueError: from `step`, when `x` and `y` hold different numbers of examples.
+
+    Warns:
+        DoubleSoftmaxWarning: when `model` ends in `Softmax` or `LogSoftmax` and
+            `loss_fn` is `cross_entropy`, which takes logits.
 
     Examples:
         >>> import jax, jax.numpy as jnp, optax, funcnet
@@ -104,9 +117,13 @@ def make_train_step(
         >>> int(state.step), sorted(metrics)
         (1, ['accuracy', 'loss'])
     """
+    warn_double_softmax(model, loss_fn, stacklevel=2)
+    return _train_step(model, loss_fn, optimizer)
 
+
+def _train_step(model: Layer, loss_fn: LossFn, optimizer: optax.GradientTransformation):
     def step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
-        x, y = batch
+        x, y = _as_pair(batch, "train step: batch")  # shapes are static: free under jit
         # Split the key only when a layer draws from it: deterministic models skip the
         # PRNG work, a measurable share of a small model's step.
         key, dropout_key = state.key, None
@@ -130,13 +147,13 @@ def make_train_step(
 def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool):
     """One jitted epoch: shuffle, scan the full batches, then the ragged remainder.
 
-    The state's buffers are donated: XLA updates params and optimizer state in place
-    instead of allocating new ones each epoch. `fit` copies the state once first, so
-    the caller's arrays stay valid.
+    Returns `(state, mean metrics, (index, loss) of the first non-finite step loss)`.
+    The input state is not donated: it is what `fit` returns when the epoch diverges
+    or is interrupted.
     """
-    step = make_train_step(model, loss_fn, optimizer)
+    step = _train_step(model, loss_fn, optimizer)
 
-    @functools.partial(jax.jit, donate_argnums=0)
+    @jax.jit
     def epoch(state: TrainState, x: jax.Array, y: jax.Array):
         count = x.shape[0]
         full = count // batch_size
@@ -149,12 +166,13 @@ def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool)
         ys = y[:head].reshape(full, batch_size, *y.shape[1:])
         state, metrics = jax.lax.scan(step, state, (xs, ys))
         totals = jax.tree_util.tree_map(lambda m: jnp.sum(m) * batch_size, metrics)
-        seen = head
+        losses, seen = metrics["loss"], head
         if count > head and not drop_last:
             state, last = step(state, (x[head:], y[head:]))
             totals = jax.tree_util.tree_map(lambda t, m: t + m * (count - head), totals, last)
-            seen = count
-        return state, jax.tree_util.tree_map(lambda t: t / seen, totals)
+            losses, seen = jnp.concatenate([losses, last["loss"][None]]), count
+        means = jax.tree_util.tree_map(lambda t: t / seen, totals)
+        return state, means, first_non_finite(losses, state.params)
 
     return epoch
 
@@ -169,10 +187,15 @@ def _as_pair(data: Any, what: str) -> tuple[jax.Array, jax.Array]:
     x, y = jnp.asarray(x), jnp.asarray(y)
     if x.shape[:1] != y.shape[:1]:
         raise ValueError(
-            f"{what}: x and y must have the same number of examples, got {x.shape[0]} "
-            f"and {y.shape[0] if y.ndim else 'a scalar'}."
+            f"{what}: x and y must have the same number of examples, got {_count(x)} "
+            f"and {_count(y)} (x of shape {x.shape}, y of shape {y.shape}). Fix: give "
+            "one target per example, y[i] for x[i]."
         )
     return x, y
+
+
+def _count(array: jax.Array) -> int | str:
+    return array.shape[0] if array.ndim else "a scalar"
 
 
 def _positive_int(value: object, name: str, owner: str) -> int:
@@ -189,27 +212,6 @@ def _check_batch_size(batch_size: object, count: int, drop_last: bool) -> int:
             "leaves no batch to train on."
         )
     return batch_size
-
-
-class _Progress:
-    """One line per epoch on stderr: the epoch, its metrics and the step rate."""
-
-    def __init__(self, epochs: int, enabled: bool) -> None:
-        self.epochs, self.enabled = epochs, enabled
-
-    def update(self, epoch: int, record: dict[str, float], steps_per_second: float) -> None:
-        if not self.enabled:
-            return
-        width = 20
-        filled = round(width * (epoch + 1) / self.epochs)
-        bar = "#" * filled + "." * (width - filled)
-        numbers = "  ".join(
-            f"{name} {value:.4f}" for name, value in record.items() if name != "seconds"
-        )
-        line = (
-            f"[{bar}] epoch {epoch + 1}/{self.epochs}  {numbers}  {steps_per_second:,.0f} steps/s"
-        )
-        print(line, file=sys.stderr, flush=True)
 
 
 def fit(
@@ -232,6 +234,14 @@ def fit(
     `len(x) // batch_size` steps in a `lax.scan`, then one more step on the ragged
     remainder unless `drop_last`. The whole dataset is placed on the device once.
 
+    Before compiling, integer class targets (for `cross_entropy` and `nll_loss`) are
+    checked against the model's class count, so a label outside `[0, C)` raises the
+    eager loss's error instead of training on `nan`. After each epoch its step losses
+    are checked: a non-finite one stops training (`DivergenceError`). Ctrl-C (SIGINT)
+    or SIGTERM drops the running epoch and raises `TrainingInterrupted`; while `fit`
+    runs, SIGTERM (if it has its default action) is turned into that too. XLA cannot
+    stop inside a compiled epoch, so a signal takes effect when the epoch returns.
+
     Args:
         model: the layer to train.
         params_or_state: initial params (a new `TrainState` is made with `key`), or a
@@ -242,9 +252,10 @@ def fit(
         epochs: number of passes over the data.
         batch_size: examples per step.
         key: PRNG key for shuffling and dropout, needed when starting from params.
-        validation: optional `(x, y)` evaluated after every epoch.
+        validation: optional `(x, y)` validation data, evaluated after every epoch.
         drop_last: skip the ragged last batch of each epoch.
-        progress: print one line per epoch to stderr.
+        progress: print one line per epoch to stderr, e.g.
+            `epoch 3/5  loss 0.4  accuracy 0.9  val_loss 0.5  val_accuracy 0.8`.
 
     Returns:
         `(state, history)`: the final `TrainState`, and per-epoch lists `"loss"`
@@ -253,6 +264,14 @@ def fit(
 
     Raises:
         TypeError, ValueError: for malformed data, a bad batch size or a missing key.
+        ShapeError, ValueError: for class targets that do not fit the model's outputs.
+        DivergenceError: when the training loss (or a parameter) becomes nan or inf;
+            `error.state` is the state before that epoch.
+        TrainingInterrupted: on SIGINT or SIGTERM; `error.state` is the state after
+            the last completed epoch, `error.epoch` their number.
+
+    Warns:
+        DoubleSoftmaxWarning: for a final `Softmax`/`LogSoftmax` before `cross_entropy`.
 
     Examples:
         >>> import jax, jax.numpy as jnp, optax, funcnet
@@ -278,26 +297,32 @@ def fit(
         raise ValueError("fit: starting from params needs key=jax.random.key(seed).")
     else:
         state = init_state(params_or_state, optimizer, key)
-    model.output_shape(x.shape)  # a shape error here names the layer, before compiling
-    state = jax.tree_util.tree_map(jnp.copy, state)  # the epochs donate their input
+    # Shape and label errors here name the layer or the label, before compiling.
+    check_targets("fit", model.output_shape(x.shape), y, loss_fn)
+    validate = None
+    if validation is not None:
+        validation = _as_pair(validation, "fit: validation")
+        check_targets("fit", model.output_shape(validation[0].shape), validation[1], loss_fn)
+        validate = functools.partial(_validate, model, validation, loss_fn)
+    warn_double_softmax(model, loss_fn, stacklevel=2)
     epoch_fn = _compiled_epoch(model, loss_fn, optimizer, batch_size, drop_last)
     steps = steps_per_epoch(x.shape[0], batch_size, drop_last)
-    history: dict[str, list[float]] = {}
-    bar = _Progress(epochs, progress)
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        state, metrics = epoch_fn(state, x, y)
-        record = {"loss": float(metrics["loss"])}
-        record.update({name: float(value) for name, value in metrics.items()})
-        seconds = time.perf_counter() - start
-        if validation is not None:
-            scores = evaluate(model, state.params, validation, loss_fn=loss_fn)
-            record.update({f"val_{name}": value for name, value in scores.items()})
-        record["seconds"] = seconds
-        for name, value in record.items():
-            history.setdefault(name, []).append(value)
-        bar.update(epoch, record, steps / max(seconds, 1e-9))
-    return state, history
+    with sigterm_interrupts():
+        return EpochLoop(epoch_fn, (x, y), steps, validate).run(
+            state, epochs, Progress(epochs, progress)
+        )
+
+
+def _floats(metrics: dict[str, jax.Array]) -> dict[str, float]:
+    """Host floats, `"loss"` first, then the rest as the console prints them."""
+    metrics = jax.device_get(metrics)
+    return {"loss": float(metrics["loss"])} | {name: float(v) for name, v in metrics.items()}
+
+
+def _validate(model: Layer, data: Batch, loss_fn: LossFn, params: Params) -> dict[str, float]:
+    """`evaluate` without its checks, which `fit` made once before the first epoch."""
+    metrics = _compiled_evaluate(model, loss_fn)(params, *data)
+    return _floats(metrics)
 
 
 @functools.lru_cache(maxsize=32)
@@ -334,8 +359,9 @@ def evaluate(
         0.6931...
     """
     x, y = _as_pair(data, "evaluate: data")
+    check_targets("evaluate", model.output_shape(x.shape), y, loss_fn)
     metrics = _compiled_evaluate(model, loss_fn)(params, x, y)
-    return {name: float(value) for name, value in metrics.items()}
+    return _floats(metrics)
 
 
 def predict(

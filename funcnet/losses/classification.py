@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from funcnet._checking import fail_if_any
 from funcnet.errors import ShapeError
 from funcnet.losses._common import _check_reduction, _concrete, _float_input, _reduce
 from funcnet.losses._targets import (
@@ -50,15 +51,21 @@ def _check_index_target(
 ) -> None:
     if target.shape != batch_shape:
         raise index_target_mismatch(name, target.shape, batch_shape, classes)
+    message = (
+        f"{name}: Target {{}} is out of bounds: class indices must lie in [0, {classes}) "
+        f"(or equal ignore_index={ignore_index})."
+    )
+
+    def wrong(values):
+        return (values != ignore_index) & ((values < 0) | (values >= classes))
+
     values = _concrete(target)
-    if values is None:
+    if values is None:  # under jit: checked at run time only inside funcnet.checked
+        fail_if_any(wrong, target, message)
         return
-    bad = (values != ignore_index) & ((values < 0) | (values >= classes))
+    bad = wrong(values)
     if bad.any():
-        raise ValueError(
-            f"{name}: Target {int(values[bad].flat[0])} is out of bounds: class indices "
-            f"must lie in [0, {classes}) (or equal ignore_index={ignore_index})."
-        )
+        raise ValueError(message.format(int(values[bad].flat[0])))
 
 
 def _picked(log_probs: jax.Array, target: jax.Array, ignore_index: int):
