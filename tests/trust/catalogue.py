@@ -1042,6 +1042,60 @@ ENTRIES = [
         r"No key of the state_dict matches a parameter of the model",
         _STATE,
     ),
+    # --- training: labels checked before compiling, checked mode, divergence -----------
+    Entry(
+        "fit-label-out-of-range",
+        "out-of-range label",
+        "funcnet.fit(model, params, (jnp.zeros((4, 2), jnp.float32), jnp.array([0, 1, 2, 3])),"
+        " **options)",
+        ValueError,
+        r"cross_entropy: Target 3 is out of bounds: class indices must lie in \[0, 3\)",
+        _FIT,
+    ),
+    Entry(
+        "fit-validation-label-out-of-range",
+        "out-of-range label",
+        "funcnet.fit(model, params, (jnp.zeros((4, 2), jnp.float32), jnp.array([0, 1, 2, 0])),"
+        " validation=(jnp.zeros((2, 2), jnp.float32), jnp.array([0, 5])), **options)",
+        ValueError,
+        r"Target 5 is out of bounds: class indices must lie in \[0, 3\)",
+        _FIT,
+    ),
+    Entry(
+        "evaluate-label-out-of-range",
+        "out-of-range label",
+        "funcnet.evaluate(model, params, (jnp.zeros((2, 2), jnp.float32), jnp.array([0, -2])),"
+        " loss_fn=funcnet.cross_entropy)",
+        ValueError,
+        r"Target -2 is out of bounds: class indices must lie in \[0, 3\)",
+        _FIT,
+    ),
+    Entry(
+        "checked-label-out-of-range-under-jit",
+        "out-of-range label",
+        "funcnet.checked(funcnet.cross_entropy)(jnp.zeros((4, 8), jnp.float32), "
+        "jnp.array([0, 1, 2, 8]))",
+        ValueError,
+        r"Target 8 is out of bounds: class indices must lie in \[0, 8\)",
+    ),
+    Entry(
+        "train-step-example-counts",
+        "wrong shape",
+        "step(state, (jnp.zeros((4, 2), jnp.float32), jnp.zeros(3, jnp.int32)))",
+        ValueError,
+        r"train step: batch: x and y must have the same number of examples, got 4 and 3",
+        _FIT + "\nstep = funcnet.make_train_step(model, funcnet.cross_entropy, optax.sgd(0.1))"
+        "\nstate = funcnet.init_state(params, optax.sgd(0.1), key)",
+    ),
+    Entry(
+        "fit-learning-rate-diverges",
+        "bad keyword argument",
+        "funcnet.fit(model, params, (jnp.ones((4, 2), jnp.float32), jnp.array([0, 1, 2, 0])),"
+        " **(options | {'optimizer': optax.sgd(float('inf'))}))",
+        funcnet.DivergenceError,
+        r"training loss became nan in epoch 1 \(step 1\)[\s\S]*smaller learning rate",
+        _FIT,
+    ),
 ]
 
 
