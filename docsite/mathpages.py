@@ -195,6 +195,7 @@ def _prose(text: str) -> str:
 
 
 def checks_table() -> str:
+    """Every check, linked to where a topic page shows it (relative to `docs/math.md`)."""
     results, _ = report()
     rows = ["| check | claim | verified |", "|---|---|---|"]
     for result in results:
@@ -206,6 +207,7 @@ def checks_table() -> str:
 
 
 def claims_table() -> str:
+    """The claims ledger, each claim linked to its section (relative to `docs/math.md`)."""
     _, claims = report()
     rows = ["| the lesson says | verdict | correction | decided by |", "|---|---|---|---|"]
     for claim in claims:
@@ -253,9 +255,9 @@ def claim_block(claim_id: str) -> str:
     lines = [
         f"## {where.title} {{#{claim_anchor(claim_id)}}}",
         "",
-        f"> 「{where.quote}」",
+        f"> **The lesson:** 「{where.quote}」",
         ">",
-        f"> The lesson, in our words: {_prose(claim['claim'])}",
+        f"> **In our words:** {_prose(claim['claim'])}",
         "",
         f'!!! {_ADMONITION[verdict]} "Verdict: {verdict}{decided}"',
         "",

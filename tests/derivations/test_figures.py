@@ -306,3 +306,33 @@ def test_every_figure_is_shown_on_a_page():
     pages = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "math").glob("*.md"))
     for name in FIGURES:
         assert f"../figures/{name}.png" in pages, name
+
+
+def test_every_check_is_listed_on_its_topic_page():
+    import derivations
+    from docsite import mathpages
+
+    assert set(mathpages.TOPIC_PAGES) == set(derivations.TOPICS)
+    for topic, page in mathpages.TOPIC_PAGES.items():
+        text = (ROOT / "docs" / "math" / f"{page}.md").read_text(encoding="utf-8")
+        assert f"<!-- derivations:topic {topic} -->" in text, topic
+
+
+def test_claim_block_shows_the_quote_verdict_and_display_math(monkeypatch):
+    import derivations
+    from derivations.claims import judge
+    from docsite import mathpages
+
+    # One topic's checks are enough for a claim that rests on them alone.
+    results = derivations.run(["activations"])
+    claim = next(c for c in CLAIMS if c.id == "tanh_is_arctangent")
+    row = {**claim.as_dict(), "decided": judge(claim, {r.id: r for r in results})}
+    monkeypatch.setattr(mathpages, "report", lambda: (results, [row]))
+    block = mathpages.claim_block(claim.id)
+    assert "反正切函数" in block and '!!! failure "Verdict: wrong"' in block
+    assert row["decided"] and "undecided" not in block
+    shown = [r for r in results if r.id in claim.checks]
+    formulas = sum(bool(r.statement) + bool(getattr(r, "steps", ())) for r in shown)
+    assert formulas >= len(claim.checks) and block.count("$$") == 2 * formulas
+    with pytest.raises(ValueError, match="unknown claim"):
+        mathpages.expand("<!-- derivations:claim no_such_claim -->")
