@@ -1,224 +1,339 @@
-"""Train a model on a bundled dataset, save everything, and re-evaluate it later.
+"""Train a model on a bundled dataset, save the run, resume it, re-evaluate it later.
 
-This is what `funcnet train` and `funcnet evaluate` run. A run directory holds:
+This is what `funcnet train` and `funcnet evaluate` run. `funcnet.config` holds the
+settings and what they build; `funcnet.runs` reads and writes the run directory. The
+held-out split of the dataset is the *validation* split: it is evaluated after every
+epoch for the curves (`val_loss`, `val_accuracy`), and nothing is selected on it, so
+its final score is an honest estimate.
 
-- `config.json`: the dataset, model and hyperparameters (enough to rebuild the model);
-- `params.safetensors`: the trained parameters, with PyTorch names (`0.weight`, ...);
-- `state.safetensors`: the whole `TrainState` (optimizer state, step, key), to resume;
-- `history.json` and `history.csv`: per-epoch loss and accuracy;
-- `history.png`: loss and accuracy curves (when matplotlib is installed).
-
-Every file is written atomically.
+A run interrupted by Ctrl-C or SIGTERM saves the state of its last completed epoch;
+`resume_run` finishes it, and the result is bit for bit the result of a run that was
+never interrupted: the saved state carries the optimizer's step count (so the
+learning-rate schedule continues where it was) and the PRNG key (so the shuffling
+does too). A run whose loss diverges writes nothing: its last finite state would
+diverge again on resume, as a resumed run keeps its settings.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import dataclasses
-import io
-import json
 import os
-from collections.abc import Callable
-from typing import Any
+import sys
+from collections.abc import Iterator
+from typing import Any, NamedTuple, NoReturn
 
 import jax
 import optax
 
-from funcnet import _io, checkpoint, data, models
+from funcnet import checkpoint, data, runs
+from funcnet.config import Config, build, make_optimizer, read_config
+from funcnet.errors import DivergenceError, StateDictError, TrainingInterrupted
 from funcnet.layers import Layer
 from funcnet.losses import cross_entropy
 from funcnet.params import load_state_dict
-from funcnet.train import evaluate, fit
+from funcnet.runs import RunError
+from funcnet.train import TrainState, evaluate, fit, init_state
 
-__all__ = ["Config", "build", "evaluate_run", "load_run", "make_optimizer", "train_run"]
+__all__ = [
+    "Config",
+    "RunError",
+    "RunInterrupted",
+    "RunResult",
+    "build",
+    "evaluate_run",
+    "load_run",
+    "make_optimizer",
+    "read_config",
+    "resume_run",
+    "train_run",
+]
 
-DATASETS: dict[str, Callable[..., data.Dataset]] = {
-    "digits": data.load_digits,
-    "iris": data.load_iris,
-}
 
+class RunResult(NamedTuple):
+    """What `train_run` and `resume_run` return.
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """Settings of one training run; the defaults reach >= 0.97 test accuracy on digits.
-
-    Examples:
-        >>> from funcnet.experiment import Config
-        >>> Config(model="cnn").dataset
-        'digits'
+    Attributes:
+        directory: the run directory.
+        config: the run's settings.
+        history: per-epoch lists for the whole run (`loss`, `accuracy`, `val_loss`,
+            `val_accuracy`, `seconds`).
+        val_loss: the final validation loss.
+        val_accuracy: the final validation accuracy.
+        files: the names of the files written.
+        resumed_from: the epochs completed before this call (0 for a new run).
     """
 
-    dataset: str = "digits"
-    model: str = "mlp"
-    epochs: int = 40
-    lr: float = 3e-3
-    batch_size: int = 32
-    seed: int = 0
-    hidden: int = 128
-    weight_decay: float = 1e-4
-
-    def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {self.dataset!r}.")
-        if self.model not in ("mlp", "cnn"):
-            raise ValueError(f"model must be 'mlp' or 'cnn', got {self.model!r}.")
-        if self.model == "cnn" and self.dataset != "digits":
-            raise ValueError("model 'cnn' needs image data: use --dataset digits.")
-        for name in ("epochs", "batch_size", "hidden"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}.")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
+    directory: str
+    config: Config
+    history: dict[str, list[float]]
+    val_loss: float
+    val_accuracy: float
+    files: list[str]
+    resumed_from: int = 0
 
 
-def make_optimizer(config: Config, train_size: int) -> optax.GradientTransformation:
-    """AdamW whose learning rate decays from `config.lr` to 0 on a cosine over the run.
+class RunInterrupted(TrainingInterrupted):
+    """A run was interrupted (Ctrl-C / SIGINT or SIGTERM); what was finished is saved.
+
+    Attributes:
+        state: the `TrainState` after the last completed epoch.
+        history: the per-epoch lists of the completed epochs, for the whole run.
+        epoch: the epochs the run has completed, counting those before a resume.
+        epochs: the epochs the run is configured for.
+        directory: the run directory holding those epochs, ready for `resume_run`;
+            None when no epoch had completed and nothing was written.
+        signal: the name of the signal, e.g. `"SIGINT"`.
 
     Examples:
-        >>> from funcnet.experiment import Config, make_optimizer
-        >>> optimizer = make_optimizer(Config(epochs=2), train_size=64)
+        >>> from funcnet.experiment import RunInterrupted
+        >>> print(RunInterrupted(state=None, history={}, epoch=3, epochs=40, directory="runs/x"))
+        training was interrupted by SIGINT after epoch 3 of 40; resume_run('runs/x') finishes it.
     """
-    steps = config.epochs * -(-train_size // config.batch_size)
-    schedule = optax.cosine_decay_schedule(config.lr, steps)
-    return optax.adamw(schedule, weight_decay=config.weight_decay)
+
+    def __init__(
+        self,
+        *,
+        state: Any,
+        history: dict[str, list[float]],
+        epoch: int,
+        epochs: int,
+        directory: str | None,
+        signal: str = "SIGINT",
+    ) -> None:
+        super().__init__(state=state, history=history, epoch=epoch, signal=signal)
+        self.epochs, self.directory = epochs, directory
+        if directory is None:
+            message = f"before epoch {epoch + 1} of {epochs} completed; nothing was written."
+        else:
+            message = f"after epoch {epoch} of {epochs}; resume_run({directory!r}) finishes it."
+        self.args = (f"training was interrupted by {signal} {message}",)
+
+    def __reduce__(self):
+        names = ("state", "history", "epoch", "epochs", "directory", "signal")
+        return (_rebuild_interrupted, ({name: getattr(self, name) for name in names},))
 
 
-def build(config: Config) -> tuple[Layer, data.Dataset]:
-    """The model and dataset a config describes.
+def _rebuild_interrupted(kwargs: dict[str, Any]) -> RunInterrupted:
+    return RunInterrupted(**kwargs)
 
-    Examples:
-        >>> from funcnet.experiment import Config, build
-        >>> model, dataset = build(Config())
-        >>> model.output_shape(dataset.train.x.shape)[1], dataset.num_classes
-        (10, 10)
-    """
-    dataset = DATASETS[config.dataset](
-        seed=config.seed, **({"image": True} if config.model == "cnn" else {})
+
+class _Run(NamedTuple):
+    """What a training call works with, beside the state it starts from."""
+
+    config: Config
+    directory: str
+    model: Layer
+    dataset: data.Dataset
+    optimizer: optax.GradientTransformation
+
+
+def _prepare(config: Config, directory: str) -> _Run:
+    model, dataset = build(config)
+    optimizer = make_optimizer(config, dataset.train.x.shape[0])
+    return _Run(config, directory, model, dataset, optimizer)
+
+
+def _merge(old: dict[str, list[float]], new: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {name: [*old.get(name, []), *new.get(name, [])] for name in {**old, **new}}
+
+
+def _title(config: Config) -> str:
+    return (
+        f"{config.model.upper()} on {config.dataset}: {config.epochs} epochs, "
+        f"lr {config.lr:g}, batch size {config.batch_size}, seed {config.seed}"
     )
-    if config.model == "cnn":
-        return models.digits_cnn(dataset.num_classes), dataset
-    features = dataset.train.x.shape[1]
-    return models.mlp(features, config.hidden, dataset.num_classes), dataset
 
 
-def _history_csv(history: dict[str, list[float]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    names = list(history)
-    writer.writerow(["epoch", *names])
-    for epoch, row in enumerate(zip(*(history[name] for name in names), strict=True), 1):
-        writer.writerow([epoch, *(f"{value:.6g}" for value in row)])
-    return buffer.getvalue().encode()
+def _write(run: _Run, state: TrainState, history: dict[str, list[float]], done: int) -> list[str]:
+    config = dataclasses.asdict(run.config)
+    title = _title(run.config)
+    return runs.write_run(
+        run.directory, config, state, history, epochs_completed=done, title=title
+    )
 
 
-def _plot(path: str, history: dict[str, list[float]]) -> bool:
-    """Write loss and accuracy curves; False (and nothing written) without matplotlib."""
+def _stop(run: _Run, error: TrainingInterrupted, history: dict, done: int) -> NoReturn:
+    """Save what an interrupted `fit` finished, then raise `RunInterrupted`."""
+    history = _merge(history, error.history)
+    if error.epoch > 0:
+        _write(run, error.state, history, done + error.epoch)
+    directory = run.directory if done + error.epoch > 0 else None
+    raise RunInterrupted(
+        state=error.state,
+        history=history,
+        epoch=done + error.epoch,
+        epochs=run.config.epochs,
+        directory=directory,
+        signal=error.signal,
+    ) from None
+
+
+def _train(run: _Run, state: TrainState, history: dict, done: int, progress: bool) -> RunResult:
+    """Train the epochs left after `done`, write the run, evaluate it."""
     try:
-        import matplotlib
+        state, new = fit(
+            run.model,
+            state,
+            run.dataset.train,
+            loss_fn=cross_entropy,
+            optimizer=run.optimizer,
+            epochs=run.config.epochs - done,
+            batch_size=run.config.batch_size,
+            validation=run.dataset.test,
+            progress=progress,
+        )
+    except TrainingInterrupted as error:
+        _stop(run, error, history, done)
+    except DivergenceError as error:
+        raise DivergenceError(
+            state=error.state,
+            history=_merge(history, error.history),
+            epoch=done + error.epoch,
+            step=error.step,
+            loss=error.loss,
+        ) from None
+    history = _merge(history, new)
+    files = _write(run, state, history, run.config.epochs)
+    scores = evaluate(run.model, state.params, run.dataset.test, loss_fn=cross_entropy)
+    return RunResult(
+        run.directory, run.config, history, scores["loss"], scores["accuracy"], files, done
+    )
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    epochs = range(1, len(history["loss"]) + 1)
-    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        for prefix, label in (("", "train"), ("val_", "test")):
-            if prefix + metric in history:
-                axis.plot(epochs, history[prefix + metric], label=label)
-        axis.set_xlabel("epoch")
-        axis.set_title(metric)
-        axis.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    _io.write_bytes(path, buffer.getvalue())
-    return True
 
+def train_run(
+    config: Config,
+    out: str | os.PathLike | None = None,
+    *,
+    force: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Train as `config` says and write the run directory `out`.
 
-def train_run(config: Config, out: str | os.PathLike, *, progress: bool = True) -> dict[str, Any]:
-    """Train as `config` says, write the run directory `out`, return the results.
-
-    The test split is evaluated after every epoch for the curves; nothing is selected
-    on it, so the final test accuracy is an honest estimate.
+    Args:
+        config: the run's settings.
+        out: the run directory; it must be absent or empty unless `force`. None picks
+            the first free `runs/DATASET-MODEL-N` (`runs/digits-mlp-1`, ...).
+        force: write into `out` even if it holds files (funcnet's own are replaced).
+        progress: print one line per epoch to stderr.
 
     Returns:
-        `{"test_loss", "test_accuracy", "history", "files"}`.
+        A `RunResult`.
+
+    Raises:
+        RunInterrupted: on Ctrl-C or SIGTERM, after saving the completed epochs (or,
+            before the first one, removing the directory it had created).
+        DivergenceError: if the loss becomes nan or inf; nothing is written then.
+        RunExistsError: if `out` holds files and `force` is False.
+        RunError: if `out` is a file or lies under one.
     """
-    model, dataset = build(config)
-    os.makedirs(out, exist_ok=True)
-    key = jax.random.key(config.seed)
-    init_key, train_key = jax.random.split(key)
-    params = model.init(init_key, dataset.train.x.shape)
-    state, history = fit(
-        model,
-        params,
-        dataset.train,
-        loss_fn=cross_entropy,
-        optimizer=make_optimizer(config, dataset.train.x.shape[0]),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        key=train_key,
-        validation=dataset.test,
-        progress=progress,
+    stem = os.path.join("runs", f"{config.dataset}-{config.model}")
+    with runs.claimed(out, stem=stem, force=force) as directory:
+        with runs.signals_held(redeliver=True):  # Ctrl-C here: cleaned up, not lost
+            run = _prepare(config, directory)
+            init_key, train_key = jax.random.split(jax.random.key(config.seed))
+            params = run.model.init(init_key, run.dataset.train.x.shape)
+            state = init_state(params, run.optimizer, train_key)
+        return _train(run, state, {}, 0, progress)
+
+
+@contextlib.contextmanager
+def _fitting(directory: str, name: str) -> Iterator[None]:
+    """Say which files disagree when a checkpoint does not fit its `config.json`."""
+    try:
+        yield
+    except StateDictError as error:
+        problems = [line.rstrip(".") for line in str(error).split("\n\t")[1:]] or [str(error)]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        if problems[0].startswith("dtype mismatch"):
+            hint = "use the JAX_ENABLE_X64 setting the run was trained with"
+        else:
+            hint = "the two files come from different runs"
+        raise RunError(
+            f"{os.path.join(directory, name)} does not fit "
+            f"{os.path.join(directory, 'config.json')}: {problems[0]}{more}; {hint}."
+        ) from None
+
+
+def _read_run(directory: str | os.PathLike) -> tuple[_Run, TrainState, int, dict]:
+    """What `resume_run` continues from: the run, its state, epochs done, history."""
+    run = _prepare(read_config(directory), os.fspath(directory))
+    shape = run.dataset.train.x.shape
+    like = jax.eval_shape(
+        lambda key: init_state(run.model.init(key, shape), run.optimizer, key),
+        jax.random.key(0),
     )
-    scores = evaluate(model, state.params, dataset.test, loss_fn=cross_entropy)
-    files = _write_run(out, config, state, history)
-    return {
-        "test_loss": scores["loss"],
-        "test_accuracy": scores["accuracy"],
-        "history": history,
-        "files": files,
-    }
+    with _fitting(run.directory, "state.safetensors"):
+        state, done = runs.read_state(run.directory, like)
+    return run, state, done, runs.read_history(run.directory)
 
 
-def _write_run(out, config: Config, state, history) -> list[str]:
-    join = lambda name: os.path.join(out, name)  # noqa: E731 - a local shorthand
-    meta = {"config": json.dumps(dataclasses.asdict(config))}
-    checkpoint.save(join("params.safetensors"), state.params, metadata=meta)
-    checkpoint.save(join("state.safetensors"), state, metadata=meta)
-    _io.write_bytes(join("config.json"), json.dumps(dataclasses.asdict(config), indent=2).encode())
-    _io.write_bytes(join("history.json"), json.dumps(history, indent=2).encode())
-    _io.write_bytes(join("history.csv"), _history_csv(history))
-    files = ["config.json", "params.safetensors", "state.safetensors", "history.json"]
-    files.append("history.csv")
-    if _plot(join("history.png"), history):
-        files.append("history.png")
-    return files
+def resume_run(directory: str | os.PathLike, *, progress: bool = True) -> RunResult:
+    """Finish an interrupted run, with the settings in its `config.json`.
+
+    The final parameters are exactly those of the same run left uninterrupted.
+
+    Args:
+        directory: a run directory written by an interrupted `train_run`.
+        progress: print where the run resumes, then one line per epoch, to stderr.
+
+    Returns:
+        A `RunResult` for the whole run (`resumed_from` says where it restarted).
+
+    Raises:
+        RunError: if `directory` is not a run, cannot be resumed, or is complete.
+        CheckpointError, StateDictError: if its `state.safetensors` is corrupt or does
+            not fit its `config.json`.
+        RunInterrupted, DivergenceError: as for `train_run`.
+    """
+    with runs.signals_held(redeliver=True):
+        run, state, done, history = _read_run(directory)
+    config = run.config
+    if len(history.get("loss", [])) != done:
+        raise RunError(
+            f"{run.directory}: history.json lists {len(history.get('loss', []))} epochs but "
+            f"state.safetensors holds {done}; the run directory is inconsistent."
+        )
+    if done >= config.epochs:
+        raise RunError(
+            f"{run.directory} has completed its {config.epochs} epoch"
+            f"{'' if config.epochs == 1 else 's'}; there is nothing to "
+            f"resume (evaluate it with `funcnet evaluate {run.directory}`)."
+        )
+    if progress:
+        print(f"resuming {run.directory} after epoch {done} of {config.epochs}", file=sys.stderr)
+    return _train(run, state, history, done, progress)
 
 
 def load_run(out: str | os.PathLike) -> tuple[Config, Layer, Any, data.Dataset]:
     """Rebuild a run's config, model, trained params and dataset from its directory.
 
     Raises:
-        FileNotFoundError: if `out` is not a run directory.
+        RunError: if `out` is not a run directory or its `config.json` is invalid.
+        CheckpointError, StateDictError: if `params.safetensors` is corrupt or does
+            not fit the config.
     """
-    config_path = os.path.join(out, "config.json")
-    if not os.path.isfile(config_path):
-        raise FileNotFoundError(
-            f"{out!r} is not a funcnet run directory (no config.json); create one with "
-            "`funcnet train --out DIR`."
-        )
-    with open(config_path) as file:
-        config = Config(**json.load(file))
+    config = read_config(out)
+    runs.epochs_completed(os.fspath(out))  # a missing params file is named first
     model, dataset = build(config)
     like = jax.eval_shape(lambda key: model.init(key, dataset.train.x.shape), jax.random.key(0))
     stored = checkpoint.load(os.path.join(out, "params.safetensors"))
     # load_state_dict checks every name and shape, and casts to the current default
     # float (the run may have been trained with or without 64-bit mode).
-    params = load_state_dict(like, stored)
+    with _fitting(os.fspath(out), "params.safetensors"):
+        params = load_state_dict(like, stored)
     return config, model, params, dataset
 
 
 def evaluate_run(out: str | os.PathLike) -> dict[str, float]:
-    """Reload a run directory's checkpoint and evaluate it on its test split.
+    """Reload a run directory's parameters and evaluate them on the validation split.
 
     Returns:
-        `{"loss": float, "accuracy": float}` on the test split.
+        `{"loss", "accuracy", "epochs_completed", "epochs"}`: the validation scores,
+        the epochs the parameters were trained for (None for runs saved without that
+        record) and the epochs the run was configured for.
     """
-    _, model, params, dataset = load_run(out)
-    return evaluate(model, params, dataset.test, loss_fn=cross_entropy)
+    config, model, params, dataset = load_run(out)
+    scores = evaluate(model, params, dataset.test, loss_fn=cross_entropy)
+    done = runs.epochs_completed(os.fspath(out))
+    return {**scores, "epochs_completed": done, "epochs": config.epochs}
