@@ -1096,6 +1096,22 @@ ENTRIES = [
         r"training loss became nan in epoch 1 \(step 1\)[\s\S]*smaller learning rate",
         _FIT,
     ),
+    Entry(
+        "run-config-lr-string",
+        "bad constructor argument",
+        "Config(dataset='iris', lr='0.1')",
+        ValueError,
+        r"lr must be a positive number, got '0\.1'",
+        "from funcnet.config import Config",
+    ),
+    Entry(
+        "run-config-cnn-on-iris",
+        "bad constructor argument",
+        "Config(model='cnn', dataset='iris')",
+        ValueError,
+        r"model 'cnn' needs image data: use dataset 'digits'",
+        "from funcnet.config import Config",
+    ),
 ]
 
 
