@@ -2,9 +2,11 @@
 
 Every activation is taken from :mod:`derivations.definitions`, where it is written with
 ``exp``, ``log`` and ``erf`` only, so no check relies on a derivative SymPy already
-knows. Identities are decided by ``cancel``/``expand`` reaching exactly 0, which is
-fast and leaves no doubt, instead of ``simplify``. The range, centring and saturation
-checks are written in :mod:`derivations.activation_ranges` and listed here in ``CHECKS``.
+knows. A claim is stated with the named functions (``Sigmoid``, ``Tanh``, ...) and
+proved on their definitions; identities are decided by ``cancel``/``expand`` reaching
+exactly 0, which is fast and leaves no doubt, instead of ``simplify``. The range,
+centring and saturation checks are written in :mod:`derivations.activation_ranges` and
+listed here in ``CHECKS``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations import definitions as sym
-from derivations._algebra import is_zero, one_sided_derivatives, one_sided_limits
+from derivations._algebra import derivative_limits, eq, evaluate, identity, side_limits
 from derivations._result import Result, result
 from derivations.activation_ranges import (
     centring,
@@ -26,53 +28,68 @@ from derivations.activation_ranges import (
     tanh_odd,
 )
 from derivations.definitions import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    NormalPdf,
+    Phi,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
     alpha,
-    elu,
-    gelu,
-    leaky_relu,
-    normal_cdf,
-    normal_pdf,
-    relu,
-    sigmoid,
-    silu,
     slope,
-    softplus,
-    tanh,
     z,
 )
+
+_positive, _negative = sp.Symbol("p", positive=True), sp.Symbol("n", negative=True)
+
+
+def _derivative_check(
+    name: str, claim: str, lhs: sp.Expr, rhs: sp.Expr, method: str, *where: sp.Eq
+) -> Result:
+    holds, steps = identity(lhs, rhs)
+    return result(
+        f"activations.{name}",
+        claim=claim,
+        statement=eq(lhs, rhs),
+        verified=holds,
+        detail=f"{method}(derivative of the definition - right side) == 0",
+        steps=(*where, *steps),
+    )
 
 
 def sigmoid_derivative() -> Result:
     r"""$\sigma' = \sigma(1 - \sigma)$.
 
     Example:
-        >>> sigmoid_derivative().verified
-        True
+        >>> r = sigmoid_derivative()
+        >>> r.verified, r.statement.startswith(r"\frac{d}{d z} \sigma{\left(z \right)} =")
+        (True, True)
     """
-    s = sigmoid(z)
-    return result(
-        "activations.sigmoid_derivative",
-        claim="the derivative of sigmoid is sigmoid times (1 - sigmoid)",
-        statement=r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
-        verified=is_zero(sp.diff(s, z) - s * (1 - s)),
-        detail="cancel(d/dz sigma - sigma (1 - sigma)) == 0 with sigma = 1/(1 + exp(-z))",
+    return _derivative_check(
+        "sigmoid_derivative",
+        "the derivative of sigmoid is sigmoid times (1 - sigmoid)",
+        sp.Derivative(Sigmoid(z), z),
+        Sigmoid(z) * (1 - Sigmoid(z)),
+        "cancel",
     )
 
 
 def tanh_derivative() -> Result:
-    r"""$\tanh' = 1 - \tanh^2$.
+    r"""$\tanh' = 1 - \tanh^2$, with $\tanh z = (e^z - e^{-z}) / (e^z + e^{-z})$.
 
     Example:
         >>> tanh_derivative().verified
         True
     """
-    t = tanh(z)
-    return result(
-        "activations.tanh_derivative",
-        claim="the derivative of tanh is 1 - tanh^2",
-        statement=r"\tanh'(z) = 1 - \tanh^2(z)",
-        verified=is_zero(sp.diff(t, z) - (1 - t**2)),
-        detail="cancel(d/dz tanh - (1 - tanh^2)) == 0 with tanh = (e^z - e^-z)/(e^z + e^-z)",
+    return _derivative_check(
+        "tanh_derivative",
+        "the derivative of tanh is 1 - tanh^2",
+        sp.Derivative(Tanh(z), z),
+        1 - Tanh(z) ** 2,
+        "cancel",
     )
 
 
@@ -83,12 +100,14 @@ def tanh_from_sigmoid() -> Result:
         >>> tanh_from_sigmoid().verified
         True
     """
+    holds, steps = identity(Tanh(z), 2 * Sigmoid(2 * z) - 1)
     return result(
         "activations.tanh_from_sigmoid",
         claim="tanh is a rescaled sigmoid: tanh(z) = 2 sigmoid(2z) - 1",
-        statement=r"\tanh(z) = 2\sigma(2z) - 1",
-        verified=is_zero(tanh(z) - (2 * sigmoid(2 * z) - 1)),
+        statement=eq(Tanh(z), 2 * Sigmoid(2 * z) - 1),
+        verified=holds,
         detail="cancel(tanh(z) - 2 sigma(2z) + 1) == 0",
+        steps=steps,
     )
 
 
@@ -99,12 +118,12 @@ def softplus_derivative() -> Result:
         >>> softplus_derivative().verified
         True
     """
-    return result(
-        "activations.softplus_derivative",
-        claim="the derivative of softplus is sigmoid",
-        statement=r"\frac{d}{dz} \log(1 + e^z) = \sigma(z)",
-        verified=is_zero(sp.diff(softplus(z), z) - sigmoid(z)),
-        detail="cancel(d/dz log(1 + e^z) - 1/(1 + e^-z)) == 0",
+    return _derivative_check(
+        "softplus_derivative",
+        "the derivative of softplus is sigmoid",
+        sp.Derivative(Softplus(z), z),
+        Sigmoid(z),
+        "cancel",
     )
 
 
@@ -115,13 +134,12 @@ def silu_derivative() -> Result:
         >>> silu_derivative().verified
         True
     """
-    s = sigmoid(z)
-    return result(
-        "activations.silu_derivative",
-        claim="the derivative of SiLU is sigmoid(z) (1 + z (1 - sigmoid(z)))",
-        statement=r"\frac{d}{dz}\, z\sigma(z) = \sigma(z)\,(1 + z(1 - \sigma(z)))",
-        verified=is_zero(sp.diff(silu(z), z) - s * (1 + z * (1 - s))),
-        detail="cancel(d/dz z sigma(z) - sigma (1 + z (1 - sigma))) == 0",
+    return _derivative_check(
+        "silu_derivative",
+        "the derivative of SiLU is sigmoid(z) (1 + z (1 - sigmoid(z)))",
+        sp.Derivative(SiLU(z), z),
+        Sigmoid(z) * (1 + z * (1 - Sigmoid(z))),
+        "cancel",
     )
 
 
@@ -132,14 +150,14 @@ def gelu_derivative() -> Result:
         >>> gelu_derivative().verified
         True
     """
-    gap = sp.expand(sp.diff(gelu(z), z) - (normal_cdf(z) + z * normal_pdf(z)))
-    return result(
-        "activations.gelu_derivative",
-        claim="the derivative of the exact GELU z Phi(z) is Phi(z) + z phi(z)",
-        statement=r"\frac{d}{dz}\, z\Phi(z) = \Phi(z) + z\,\varphi(z), "
-        r"\quad \Phi(z) = \tfrac12\left(1 + \operatorname{erf}(z/\sqrt2)\right)",
-        verified=gap == 0,
-        detail=f"expand(d/dz z Phi(z) - Phi(z) - z phi(z)) = {gap}",
+    return _derivative_check(
+        "gelu_derivative",
+        "the derivative of the exact GELU z Phi(z) is Phi(z) + z phi(z)",
+        sp.Derivative(GELU(z), z),
+        Phi(z) + z * NormalPdf(z),
+        "expand and cancel",
+        eq(Phi(z), sym.normal_cdf(z)),
+        eq(NormalPdf(z), sym.normal_pdf(z)),
     )
 
 
@@ -150,24 +168,29 @@ def elu_derivative() -> Result:
         >>> elu_derivative().verified
         True
     """
-    left, right = one_sided_derivatives(elu(z), z)
-    neg_branch = sp.diff(alpha * (sp.exp(z) - 1), z)
+    derivative = sp.Derivative(ELU(z), z)
+    d = evaluate(derivative)
+    cases = sp.Piecewise((1, z > 0), (alpha * sp.exp(z), z < 0))
+    limits = derivative_limits(ELU(z), z)
+    left, right = map(evaluate, limits)
+    convention = sp.Subs(sym.elu_derivative(z), z, 0)
     ok = (
-        sp.diff(z, z) == 1
-        and neg_branch - alpha * sp.exp(z) == 0
+        d.subs(z, _positive) == 1
+        and d.subs(z, _negative) - alpha * sp.exp(_negative) == 0
         and (left, right) == (alpha, 1)
-        and sym.elu_derivative(sp.Integer(0)) == left
+        and convention.doit() == left
     )
     return result(
         "activations.elu_derivative",
         claim="ELU' is 1 for z > 0 and alpha e^z for z < 0; the one-sided derivatives at 0 "
         "are alpha and 1, so ELU is differentiable at 0 only for alpha = 1; funcnet uses "
         "the left value alpha at 0",
-        statement=r"\mathrm{ELU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha e^z & z < 0 "
-        r"\end{cases},\quad \partial_-(0) = \alpha,\ \partial_+(0) = 1",
+        statement=(eq(derivative, cases), eq(limits[0], left), eq(limits[1], right)),
         verified=ok,
-        detail=f"one-sided derivatives at 0: left {left}, right {right}",
+        detail=f"d/dz ELU = {d}; one-sided derivatives at 0: left {left}, right {right}; "
+        f"funcnet's derivative at 0: {convention.doit()}",
         values={"left": str(left), "right": str(right)},
+        steps=(eq(ELU(z), sym.elu(z)), eq(derivative, d), eq(convention, convention.doit())),
     )
 
 
@@ -178,16 +201,19 @@ def relu_kink() -> Result:
         >>> relu_kink().verified
         True
     """
-    left, right = one_sided_derivatives(relu(z), z)
-    continuous = one_sided_limits(relu(z), z) == (0, 0)
+    limits = derivative_limits(ReLU(z), z)
+    left, right = map(evaluate, limits)
+    sides = side_limits(ReLU(z), z)
+    continuous = tuple(map(evaluate, sides)) == (0, 0) and sym.relu(sp.Integer(0)) == 0
     return result(
         "activations.relu_kink",
         claim="ReLU is continuous at 0 but its left (0) and right (1) derivatives differ, "
         "so it is not differentiable at 0",
-        statement=r"\partial_-\mathrm{ReLU}(0) = 0 \ne 1 = \partial_+\mathrm{ReLU}(0)",
+        statement=(eq(limits[0], left), eq(limits[1], right)),
         verified=continuous and (left, right) == (0, 1),
         detail=f"left {left}, right {right}; both one-sided limits of ReLU at 0 are 0",
         values={"left": int(left), "right": int(right)},
+        steps=(eq(ReLU(z), sym.relu(z)), *(eq(side, 0) for side in sides)),
     )
 
 
@@ -198,17 +224,18 @@ def relu_derivative() -> Result:
         >>> relu_derivative().verified
         True
     """
-    pos, neg = sp.Symbol("p", positive=True), sp.Symbol("n", negative=True)
-    d = sp.diff(relu(z), z)
-    convention = sym.relu_derivative(sp.Integer(0))
-    ok = d.subs(z, pos) == 1 and d.subs(z, neg) == 0 and convention == 0
+    derivative = sp.Derivative(ReLU(z), z)
+    d = evaluate(derivative)
+    convention = sp.Subs(sym.relu_derivative(z), z, 0)
+    ok = d.subs(z, _positive) == 1 and d.subs(z, _negative) == 0 and convention.doit() == 0
     return result(
         "activations.relu_derivative",
         claim="ReLU' = 1 for z > 0 and 0 for z < 0; at 0 funcnet (like PyTorch) uses 0, "
         "which lies in the subdifferential [0, 1]",
-        statement=r"\mathrm{ReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}",
+        statement=(eq(derivative, sp.Piecewise((1, z > 0), (0, z < 0))), eq(convention, 0)),
         verified=ok,
-        detail=f"d/dz ReLU = {d}; convention at 0: {convention}",
+        detail=f"d/dz ReLU = {d}; convention at 0: {convention.doit()}",
+        steps=(eq(derivative, d),),
     )
 
 
@@ -219,24 +246,34 @@ def leaky_relu_kink() -> Result:
         >>> leaky_relu_kink().verified
         True
     """
-    left, right = one_sided_derivatives(leaky_relu(z), z)
-    pos, neg = sp.Symbol("p", positive=True), sp.Symbol("n", negative=True)
-    d = sp.diff(leaky_relu(z), z)
-    at_02 = one_sided_derivatives(leaky_relu(z, sp.Rational(1, 5)), z)
+    limits = derivative_limits(LeakyReLU(z), z)
+    left, right = map(evaluate, limits)
+    fifth = sp.Rational(1, 5)
+    limits_02 = derivative_limits(LeakyReLU(z, fifth), z)
+    at_02 = tuple(map(evaluate, limits_02))
+    derivative = sp.Derivative(LeakyReLU(z), z)
+    d = evaluate(derivative)
+    convention = sp.Subs(sym.leaky_relu_derivative(z), z, 0)
     ok = (
         (left, right) == (slope, 1)
-        and at_02 == (sp.Rational(1, 5), 1)
-        and (d.subs(z, pos), d.subs(z, neg)) == (1, slope)
-        and sym.leaky_relu_derivative(sp.Integer(0)) == slope
+        and at_02 == (fifth, 1)
+        and (d.subs(z, _positive), d.subs(z, _negative)) == (1, slope)
+        and convention.doit() == slope
     )
     return result(
         "activations.leaky_relu_kink",
         claim="LeakyReLU' is 1 for z > 0 and a for z < 0; at 0 the one-sided derivatives "
         "are a and 1, so for a != 1 (e.g. a = 0.2) it is not differentiable at 0; funcnet "
         "(like PyTorch) uses a at 0",
-        statement=r"\partial_-\mathrm{LeakyReLU}(0) = a \ne 1 = \partial_+\mathrm{LeakyReLU}(0)",
+        statement=(eq(limits[0], left), eq(limits[1], right)),
         verified=ok,
-        detail=f"left {left}, right {right}; for a = 1/5: {at_02}",
+        detail=f"left {left}, right {right}; for a = 1/5: {at_02}; d/dz LeakyReLU = {d}",
+        steps=(
+            eq(LeakyReLU(z), sym.leaky_relu(z)),
+            eq(derivative, d),
+            *(eq(limit, value) for limit, value in zip(limits_02, at_02, strict=True)),
+            eq(convention, convention.doit()),
+        ),
     )
 
 

@@ -10,11 +10,20 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from derivations._algebra import eq, evaluate
 from derivations._result import Result, result
-from derivations.definitions import leaky_relu, relu, sigmoid, tanh
+from derivations.definitions import LeakyReLU, ReLU, Sigmoid, Tanh
 
 _x = sp.Symbol("x", real=True)
 STACK_DEPTHS = (2, 3, 4, 5, 6)
+
+
+def _grouped(weight: sp.Basic, x: sp.Basic, bias: sp.Basic) -> sp.Basic:
+    # (weight) x + (bias), kept as written so the statement shows the grouping.
+    with sp.evaluate(False):
+        if isinstance(x, sp.MatrixExpr):
+            return sp.MatAdd(sp.MatMul(weight, x), bias)
+        return sp.Add(sp.Mul(*sp.Mul.make_args(weight), x), bias)
 
 
 def scalar_collapse() -> Result:
@@ -24,19 +33,24 @@ def scalar_collapse() -> Result:
         >>> scalar_collapse().verified
         True
     """
-    w, b, w2, b2 = sp.symbols("w b w2 b2", real=True)
+    w, b, w2, b2 = sp.symbols("w b w_2 b_2", real=True)
     composed = w2 * (w * _x + b) + b2
-    gap = sp.expand(composed - ((w2 * w) * _x + (w2 * b + b2)))
+    expanded = sp.expand(composed)
+    grouped = _grouped(w2 * w, _x, w2 * b + b2)
+    gap = sp.expand(composed - grouped)
     # The lesson reuses one bias b for both maps (g(x) = w2 x + b): the special case b2 = b.
-    lesson_gap = sp.expand(composed.subs(b2, b) - (w2 * w * _x + w2 * b + b))
+    lesson = composed.subs(b2, b)
+    lesson_grouped = _grouped(w2 * w, _x, w2 * b + b)
+    lesson_gap = sp.expand(lesson - lesson_grouped)
     return result(
         "affine.scalar_collapse",
         claim="two scalar affine maps compose to one affine map: "
         "w2 (w x + b) + b2 = (w2 w) x + (w2 b + b2)",
-        statement=r"w_2(wx + b) + b_2 = (w_2 w)\,x + (w_2 b + b_2)",
+        statement=eq(composed, grouped),
         verified=gap == 0 and lesson_gap == 0,
         detail=f"expand(difference) = {gap}; with the lesson's shared bias (b2 = b) the "
         f"composition is w2 w x + w2 b + b (difference {lesson_gap})",
+        steps=(eq(composed, expanded), eq(expanded, grouped), eq(lesson, lesson_grouped)),
     )
 
 
@@ -44,60 +58,67 @@ def matrix_collapse() -> Result:
     r"""$W_2(W_1x + b_1) + b_2 = (W_2W_1)x + (W_2b_1 + b_2)$ for symbolic matrices.
 
     Example:
-        >>> matrix_collapse().verified
-        True
+        >>> print(matrix_collapse().statement)  # doctest: +ELLIPSIS
+        W_{2} \left(W_{1} x + b_{1}\right) + b_{2} = \left(W_{2} W_{1}\right) x + ...
     """
     n, m, r = sp.symbols("n m r", integer=True, positive=True)
     w1, b1 = sp.MatrixSymbol("W1", m, n), sp.MatrixSymbol("b1", m, 1)
     w2, b2 = sp.MatrixSymbol("W2", r, m), sp.MatrixSymbol("b2", r, 1)
     x = sp.MatrixSymbol("x", n, 1)
-    gap = (w2 * (w1 * x + b1) + b2 - ((w2 * w1) * x + (w2 * b1 + b2))).expand()
+    composed = w2 * (w1 * x + b1) + b2
+    grouped = _grouped(w2 * w1, x, w2 * b1 + b2)
+    gap = (composed - grouped).expand()
     # The same identity entry by entry, for one concrete shape (n, m, r) = (3, 4, 2).
     sizes = {n: 3, m: 4, r: 2}
-    explicit = [e.subs(sizes).as_explicit() for e in (w1, b1, w2, b2, x)]
-    e_w1, e_b1, e_w2, e_b2, e_x = explicit
+    e_w1, e_b1, e_w2, e_b2, e_x = (e.subs(sizes).as_explicit() for e in (w1, b1, w2, b2, x))
     entry_gap = e_w2 * (e_w1 * e_x + e_b1) + e_b2 - (e_w2 * e_w1 * e_x + e_w2 * e_b1 + e_b2)
     entries_ok = entry_gap.expand() == sp.zeros(2, 1)
     return result(
         "affine.matrix_collapse",
         claim="two affine layers without an activation are one affine layer, with weight "
         "W2 W1 and bias W2 b1 + b2",
-        statement=r"W_2(W_1x + b_1) + b_2 = (W_2W_1)\,x + (W_2b_1 + b_2)",
+        statement=eq(composed, grouped),
         verified=bool(gap.is_ZeroMatrix) and entries_ok,
         detail=f"matrix expand gives {gap!r}; entry-wise identity also exact for shapes "
         "x: 3, W1: 4x3, W2: 2x4",
+        steps=(eq(composed, composed.expand()), eq(composed.expand(), grouped)),
     )
 
 
 def stack_collapse() -> Result:
     r"""$k$ affine layers collapse to $W = W_k \cdots W_1$, $b = \sum_i W_k\cdots W_{i+1} b_i$.
 
+    The statement shows $k = 3$; the check runs every depth in ``STACK_DEPTHS``.
+
     Example:
         >>> stack_collapse().verified
         True
     """
-    ok = all(_stack_gap(k).is_ZeroMatrix for k in STACK_DEPTHS)
+    stacks = {k: _stack(k) for k in STACK_DEPTHS}
+    ok = all((out - collapsed).expand().is_ZeroMatrix for out, collapsed in stacks.values())
     return result(
         "affine.stack_collapse",
         claim="any stack of k affine layers without activations is a single affine layer",
-        statement=r"A_k \circ \cdots \circ A_1(x) = (W_k\cdots W_1)\,x + "
-        r"\sum_{i=1}^{k} W_k \cdots W_{i+1}\, b_i",
+        statement=eq(*stacks[3]),
         verified=ok,
         detail=f"exact with symbolic matrices of symbolic sizes, k in {STACK_DEPTHS}",
+        steps=[eq(*stacks[k]) for k in STACK_DEPTHS if k != 3],
     )
 
 
-def _stack_gap(k: int) -> sp.MatrixExpr:
+def _stack(k: int) -> tuple[sp.MatrixExpr, sp.MatrixExpr]:
+    # (A_k o ... o A_1)(x), and (W_k ... W_1) x + sum_i W_k ... W_{i+1} b_i.
     dims = sp.symbols(f"d0:{k + 1}", integer=True, positive=True)
     weights = [sp.MatrixSymbol(f"W{i}", dims[i], dims[i - 1]) for i in range(1, k + 1)]
     biases = [sp.MatrixSymbol(f"b{i}", dims[i], 1) for i in range(1, k + 1)]
-    out = sp.MatrixSymbol("x", dims[0], 1)
+    x = sp.MatrixSymbol("x", dims[0], 1)
+    out = x
     for w, b in zip(weights, biases, strict=True):
         out = w * out + b
     weight = sp.MatMul(*reversed(weights))
     # W_k ... W_{i+1} b_i; the last bias is added as it is.
     bias = sp.MatAdd(*(sp.MatMul(*reversed(weights[i + 1 :]), biases[i]) for i in range(k)))
-    return (out - (weight * sp.MatrixSymbol("x", dims[0], 1) + bias)).expand()
+    return out, _grouped(weight, x, bias)
 
 
 def nonlinearity_breaks_collapse() -> Result:
@@ -112,30 +133,37 @@ def nonlinearity_breaks_collapse() -> Result:
         True
     """
     activations = {
-        "sigmoid": sigmoid(_x),
-        "tanh": tanh(_x),
-        "relu": relu(_x),
-        "leaky_relu(0.2)": leaky_relu(_x, sp.Rational(1, 5)),
+        "sigmoid": Sigmoid(_x),
+        "tanh": Tanh(_x),
+        "relu": ReLU(_x),
+        "leaky_relu(0.2)": LeakyReLU(_x, sp.Rational(1, 5)),
     }
-    midpoint = {}
+    gaps = {}
     for name, f in activations.items():
         u, v = (-1, 1) if "relu" in name else (0, 2)
-        gap = (f.subs(_x, u) + f.subs(_x, v)) / 2 - f.subs(_x, (u + v) / 2)
-        midpoint[name] = float(gap)
-    curvature = {n: float(sp.diff(activations[n], _x, 2).subs(_x, 1)) for n in ("sigmoid", "tanh")}
-    ok = all(abs(g) > 1e-3 for g in midpoint.values()) and all(c != 0 for c in curvature.values())
+        with sp.evaluate(False):
+            gaps[name] = sp.Abs((f.subs(_x, u) + f.subs(_x, v)) / 2 - f.subs(_x, (u + v) // 2))
+    midpoint = {name: float(evaluate(gap)) for name, gap in gaps.items()}
+    second = {
+        n: sp.Subs(sp.Derivative(activations[n], (_x, 2)), _x, 1) for n in ("sigmoid", "tanh")
+    }
+    curvature = {n: float(evaluate(d)) for n, d in second.items()}
+    threshold = sp.Rational(1, 1000)
+    ok = all(g > threshold for g in midpoint.values()) and all(c != 0 for c in curvature.values())
     return result(
         "affine.nonlinearity_breaks_collapse",
         claim="putting sigmoid, tanh, ReLU or LeakyReLU between two affine layers gives a map "
         "that is not affine, so the layers no longer collapse",
-        statement=r"\tfrac{\phi(u) + \phi(v)}{2} \ne \phi\!\left(\tfrac{u+v}{2}\right),\quad "
-        r"\sigma''(1) \ne 0,\ \tanh''(1) \ne 0",
+        statement=[sp.Gt(gap, threshold, evaluate=False) for gap in gaps.values()]
+        + [sp.Ne(d, 0, evaluate=False) for d in second.values()],
         verified=ok,
         detail="midpoint gaps (sigmoid, tanh at 0, 2; ReLUs at -1, 1): "
         + ", ".join(f"{k} {v:.4f}" for k, v in midpoint.items())
         + "; second derivatives at 1: "
         + ", ".join(f"{k} {v:.4f}" for k, v in curvature.items()),
         values={"midpoint_gap": midpoint, "second_derivative_at_1": curvature},
+        steps=[eq(gap, sp.Float(midpoint[name], 4)) for name, gap in gaps.items()]
+        + [eq(d, sp.Float(curvature[name], 4)) for name, d in second.items()],
     )
 
 
@@ -152,23 +180,31 @@ def relu_network_interpolates() -> Result:
         True
     """
     grid = np.linspace(0.0, np.pi, 20001)
+    widths = (4, 8, 16, 32, 64)
     errors = {
         str(n): float(np.max(np.abs(_hinge_network(np.sin, n, grid) - np.sin(grid))))
-        for n in (4, 8, 16, 32, 64)
+        for n in widths
     }
-    bounds = {n: (np.pi / int(n)) ** 2 / 8 for n in errors}
+    width = sp.Symbol("N", integer=True, positive=True)
+    bound = (sp.pi / width) ** 2 / 8  # h^2 / 8 with knot spacing h = pi / N
+    bounds = {str(n): bound.subs(width, n) for n in widths}
     ok = all(errors[n] <= bounds[n] for n in errors) and list(errors.values()) == sorted(
         errors.values(), reverse=True
     )
+    network = sp.Function("fhat_N")(_x)  # the network with N hidden units
     return result(
         "affine.relu_network_interpolates",
         claim="a network Linear(1, N) -> ReLU -> Linear(N, 1) can reproduce the piecewise-linear "
         "interpolant of a continuous function, so its error shrinks as N grows (sin on [0, pi])",
-        statement=r"\max_{[0,\pi]} |N_N(x) - \sin x| \le \frac{h^2}{8},\quad h = \pi/N",
+        statement=(
+            sp.Le(sp.Abs(network - sp.sin(_x)), bound, evaluate=False),
+            sp.Contains(_x, sp.Interval(0, sp.pi), evaluate=False),
+        ),
         verified=ok,
         detail="max error by hidden width: "
-        + ", ".join(f"N={n}: {e:.2e} (bound {bounds[n]:.2e})" for n, e in errors.items()),
+        + ", ".join(f"N={n}: {e:.2e} (bound {float(bounds[n]):.2e})" for n, e in errors.items()),
         values={"max_error": errors},
+        steps=[sp.Le(sp.Float(errors[n], 3), bounds[n], evaluate=False) for n in errors],
     )
 
 
@@ -191,15 +227,20 @@ def polynomial_activation_fails() -> Result:
     width = 4
     w1, b1, w2 = (sp.symbols(f"{name}0:{width}", real=True) for name in ("w", "b", "v"))
     net = sum(w2[i] * (w1[i] * _x + b1[i]) ** 2 for i in range(width)) + sp.Symbol("c")
-    third = sp.expand(sp.diff(net, _x, 3))
+    derivatives = [sp.Derivative(net, (_x, order)) for order in (1, 2, 3)]
+    expanded = [sp.expand(sp.diff(net, _x))]
+    for _ in range(2):  # each derivative from the one before
+        expanded.append(sp.expand(sp.diff(expanded[-1], _x)))
+    third = expanded[-1]
     return result(
         "affine.polynomial_activation_fails",
         claim="nonlinearity alone is not enough: with a polynomial activation (u^2) a "
         "one-hidden-layer network of any width is a polynomial of fixed degree, so it cannot "
         "approximate e.g. |x| or x^3; universal approximation needs a non-polynomial activation",
-        statement=r"\frac{d^3}{dx^3}\Big(c + \sum_i v_i (w_i x + b_i)^2\Big) = 0",
+        statement=eq(derivatives[-1], 0),
         verified=third == 0,
         detail=f"third derivative of the width-{width} network: {third}",
+        steps=[eq(d, e) for d, e in zip(derivatives, expanded, strict=True)],
     )
 
 

@@ -240,8 +240,9 @@ def judge(claim: ClaimVerdict, results: Mapping[str, Result]) -> bool:
         ``True`` when the verdict is backed by its checks.
 
     Example:
+        >>> import sympy as sp
         >>> from derivations._result import result
-        >>> r = result("a.b", claim="c", statement="s", verified=True)
+        >>> r = result("a.b", claim="c", statement=sp.Eq(sp.Symbol("s"), 1), verified=True)
         >>> judge(ClaimVerdict("x", "c", "holds", "", ("a.b",)), {"a.b": r})
         True
     """

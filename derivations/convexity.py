@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from derivations._algebra import is_zero
+from derivations._algebra import eq, is_zero
 from derivations._result import Result, result
-from derivations.definitions import logits, sigmoid, softmax
+from derivations.definitions import Sigmoid, logits, sigmoid, softmax
 from derivations.differentiability import (
     continuity_necessary,
     continuity_not_sufficient,
@@ -24,6 +24,8 @@ from derivations.differentiability import (
 _x = sp.Symbol("x", real=True)
 _lam = sp.Symbol("lambda", positive=True)  # the chord parameter, in (0, 1)
 _a, _b = sp.symbols("a b", real=True)
+_i, _j, _n = sp.symbols("i j n", integer=True, positive=True)
+_P, _V = sp.IndexedBase("p", positive=True), sp.IndexedBase("v", real=True)
 
 
 def mse_convex() -> Result:
@@ -33,19 +35,24 @@ def mse_convex() -> Result:
         >>> mse_convex().verified
         True
     """
-    ok = True
+    ok, formulas = True, {}
     for n in (1, 2, 3, 4):
-        pred, target = sp.symbols(f"yhat0:{n}", real=True), sp.symbols(f"y0:{n}", real=True)
+        pred, target = (
+            sp.symbols(f"yhat1:{n + 1}", real=True),
+            sp.symbols(f"y1:{n + 1}", real=True),
+        )
         loss = sum((p - t) ** 2 for p, t in zip(pred, target, strict=True)) / n
         hessian = sp.hessian(loss, pred)
         ok = ok and hessian == sp.Rational(2, n) * sp.eye(n) and hessian.is_positive_definite
+        formulas[n] = eq(sp.Derivative(loss, (sp.Matrix(pred), 2)), hessian)
     return result(
         "convexity.mse_convex",
         claim="mean squared error is convex in the predictions (Hessian (2/n) I, positive "
         "definite)",
-        statement=r"\nabla^2_{\hat y}\, \tfrac1n\lVert \hat y - y\rVert^2 = \tfrac2n I \succ 0",
+        statement=formulas[2],
         verified=ok,
-        detail="Hessian equals (2/n) I exactly for n = 1..4",
+        detail="Hessian equals (2/n) I exactly, and is positive definite, for n = 1..4",
+        steps=[formulas[n] for n in (1, 3, 4)],
     )
 
 
@@ -62,33 +69,69 @@ def cross_entropy_convex() -> Result:
     ok = True
     for n in (2, 3, 4):
         z, p = logits(n), softmax(logits(n))
-        hessian = sp.hessian(-z[0] + sp.log(sum(z.applyfunc(sp.exp))), list(z))
+        hessian = sp.hessian(_cross_entropy(z), list(z))
         jacobian = sp.diag(*p) - p * p.T
         ok = ok and all(is_zero(e) for e in hessian - jacobian)
-        ok = ok and _sum_of_squares(n) and all(is_zero(e) for e in jacobian * sp.ones(n, 1))
+        # J 1 = p (1 - sum p), which is 0 on the simplex, where softmax lies.
+        ok = ok and _sum_of_squares(n) and _kills_ones(n) and is_zero(sum(p) - 1)
+    z, p_sym = logits(3), sp.Matrix([_P[i] for i in range(1, 4)])
+    jacobian_sym = _jacobian_in_p(3)
+    ones = sp.ones(3, 1)
+    quadratic, squares = _quadratic_forms()
     return result(
         "convexity.cross_entropy_convex",
         claim="cross-entropy is convex in the logits: its Hessian is the softmax Jacobian "
         "diag(p) - p p^T, which is positive semidefinite but singular (adding a constant to "
         "all logits changes nothing), so not strictly convex",
-        statement=r"\nabla_z^2 L = \operatorname{diag}(p) - pp^\top,\quad "
-        r"v^\top \nabla_z^2 L\, v = \sum_i p_i\Big(v_i - \sum_j p_j v_j\Big)^2 \ge 0,\quad "
-        r"\nabla_z^2 L\,\mathbf 1 = 0",
+        statement=(
+            eq(sp.Derivative(_cross_entropy(z), (z, 2)), jacobian_sym),
+            eq(quadratic, squares),
+            sp.Ge(squares, 0, evaluate=False),
+        ),
         verified=ok,
-        detail="Hessian = softmax Jacobian, the sum-of-squares identity and J 1 = 0 are exact "
-        "for n = 2, 3, 4",
+        detail="Hessian = softmax Jacobian, the sum-of-squares identity (on the simplex, sum "
+        "p_i = 1) and J 1 = 0 are exact for n = 2, 3, 4",
+        steps=(
+            *(eq(p_sym[i], softmax(z)[i]) for i in range(3)),
+            eq(sp.Sum(_P[_i], (_i, 1, _n)), 1),
+            eq(
+                sp.MatMul(jacobian_sym, ones, evaluate=False),
+                (jacobian_sym * ones).applyfunc(sp.factor),
+            ),
+        ),
     )
 
 
+def _jacobian_in_p(n: int) -> sp.Matrix:
+    # diag(p) - p p^T in the symbols p_1 .. p_n.
+    p = [_P[i] for i in range(1, n + 1)]
+    return sp.Matrix(n, n, lambda i, k: p[i] * (int(i == k) - p[k]))
+
+
+def _kills_ones(n: int) -> bool:
+    # (diag(p) - p p^T) 1 = 0 for p on the simplex, p_n = 1 - (p_1 + ... + p_{n-1}).
+    on_simplex = {_P[n]: 1 - sum(_P[i] for i in range(1, n))}
+    product = (_jacobian_in_p(n) * sp.ones(n, 1)).subs(on_simplex)
+    return all(sp.expand(e) == 0 for e in product)
+
+
+def _cross_entropy(z: sp.Matrix) -> sp.Expr:
+    # -log softmax(z)_0 = -z_0 + log sum_j e^{z_j}
+    return -z[0] + sp.log(sum(z.applyfunc(sp.exp)))
+
+
+def _quadratic_forms() -> tuple[sp.Expr, sp.Expr]:
+    # v^T (diag(p) - p p^T) v, and the same as a weighted sum of squares.
+    mean = sp.Sum(_P[_j] * _V[_j], (_j, 1, _n))
+    quadratic = sp.Sum(_P[_i] * _V[_i] ** 2, (_i, 1, _n)) - mean**2
+    squares = sp.Sum(_P[_i] * (_V[_i] - mean) ** 2, (_i, 1, _n))
+    return quadratic, squares
+
+
 def _sum_of_squares(n: int) -> bool:
-    p = sp.symbols(f"p0:{n}", positive=True)
-    v = sp.symbols(f"v0:{n}", real=True)
-    on_simplex = {p[-1]: 1 - sum(p[:-1])}  # the identity uses sum_i p_i = 1
-    pv, vv = sp.Matrix(p), sp.Matrix(v)
-    quadratic = (vv.T * (sp.diag(*p) - pv * pv.T) * vv)[0]
-    mean = sum(pi * vi for pi, vi in zip(p, v, strict=True))
-    squares = sum(pi * (vi - mean) ** 2 for pi, vi in zip(p, v, strict=True))
-    return sp.expand((quadratic - squares).subs(on_simplex)) == 0
+    quadratic, squares = (e.subs(_n, n).doit() for e in _quadratic_forms())
+    on_simplex = {_P[n]: 1 - sum(_P[i] for i in range(1, n))}  # the identity uses sum p = 1
+    return sp.expand((quadratic - squares).subs(on_simplex)) == 0 and squares.is_nonnegative
 
 
 def bce_with_logits_convex() -> Result:
@@ -102,19 +145,26 @@ def bce_with_logits_convex() -> Result:
     """
     y, z = sp.Symbol("y", real=True), sp.Symbol("z", real=True)
     s = sigmoid(z)
-    # 1 - sigma written as one fraction, e^{-z} / (1 + e^{-z}); otherwise cancel must undo
-    # a nested fraction at every step, which is ten times slower.
-    loss = -(y * sp.log(s) + (1 - y) * sp.log(sp.cancel(1 - s)))
+    # 1 - sigma written as one fraction, 1 / (1 + e^z); otherwise cancel must undo a nested
+    # fraction at every step, which is ten times slower.
+    complement = sp.cancel(1 - s)
+    named = -(y * sp.log(Sigmoid(z)) + (1 - y) * sp.log(1 - Sigmoid(z)))
+    loss = named.subs(1 - Sigmoid(z), complement).subs(Sigmoid(z), s)
     curvature = sp.diff(loss, z, 2)
+    target = Sigmoid(z) * (1 - Sigmoid(z))
     ok = is_zero(curvature - s * (1 - s)) and sp.cancel(s * (1 - s)).is_positive
     return result(
         "convexity.bce_with_logits_convex",
         claim="binary cross-entropy with logits is convex in the logit: its second derivative "
         "is sigmoid (1 - sigmoid) > 0, independent of the label",
-        statement=r"\frac{\partial^2}{\partial z^2}\Big[-y\log\sigma(z) - (1-y)\log(1-\sigma(z))"
-        r"\Big] = \sigma(z)(1 - \sigma(z)) > 0",
+        statement=(eq(sp.Derivative(named, (z, 2)), target), sp.Gt(target, 0, evaluate=False)),
         verified=ok,
         detail="cancel(second derivative - sigma (1 - sigma)) == 0; the right side is positive",
+        steps=(
+            eq(1 - Sigmoid(z), complement),
+            eq(sp.Derivative(loss, (z, 2)), curvature),
+            eq(target, sp.cancel(s * (1 - s))),
+        ),
     )
 
 
@@ -129,16 +179,17 @@ def nonconvex_in_parameters() -> Result:
         >>> nonconvex_in_parameters().verified
         True
     """
-    w1, w2, out = sp.symbols("w1 w2 yhat", real=True)
+    w1, w2, out = sp.symbols("w_1 w_2 yhat", real=True)
     in_output = (out - 1) ** 2
     loss = in_output.subs(out, w2 * w1 * 1)
-    minima = [{w1: 1, w2: 1}, {w1: -1, w2: -1}]
-    midpoint = loss.subs({w1: 0, w2: 0})
-    eigen = sp.hessian(loss, (w1, w2)).subs({w1: 0, w2: 0}).eigenvals()
+    at = {point: sp.Subs(loss, (w1, w2), point) for point in ((1, 1), (-1, -1), (0, 0))}
+    minima, midpoint = [at[(1, 1)], at[(-1, -1)]], at[(0, 0)]
+    hessian = sp.hessian(loss, (w1, w2)).subs({w1: 0, w2: 0})
+    eigen = hessian.eigenvals()
     ok = (
         sp.diff(in_output, out, 2) > 0
-        and all(loss.subs(m) == 0 for m in minima)
-        and midpoint > (loss.subs(minima[0]) + loss.subs(minima[1])) / 2
+        and all(m.doit() == 0 for m in minima)
+        and midpoint.doit() > (minima[0].doit() + minima[1].doit()) / 2
         and set(eigen) == {-2, 2}
     )
     trained = _gradient_descent((0.5, 0.3))
@@ -147,11 +198,19 @@ def nonconvex_in_parameters() -> Result:
         claim="a loss that is convex in the network's output is in general not convex in its "
         "parameters: f(x) = w2 w1 x with the example (1, 1) has two distinct minima, (1, 1) and "
         "(-1, -1), and gradient descent still finds one",
-        statement=r"L(w_1, w_2) = (w_1w_2 - 1)^2,\quad L(1,1) = L(-1,-1) = 0 < 1 = L(0, 0)",
+        statement=(
+            *(eq(m, m.doit()) for m in minima),
+            sp.Gt(midpoint, (minima[0] + minima[1]) / 2, evaluate=False),
+        ),
         verified=ok and trained < 1e-12,
-        detail=f"midpoint loss {midpoint}; Hessian eigenvalues at (0, 0): {sorted(eigen)}; "
-        f"gradient descent from (0.5, 0.3) ends at loss {trained:.1e}",
-        values={"midpoint_loss": float(midpoint), "gradient_descent_loss": trained},
+        detail=f"midpoint loss {midpoint.doit()}; Hessian eigenvalues at (0, 0): "
+        f"{sorted(eigen)}; gradient descent from (0.5, 0.3) ends at loss {trained:.1e}",
+        values={"midpoint_loss": float(midpoint.doit()), "gradient_descent_loss": trained},
+        steps=(
+            eq(sp.Derivative(in_output, (out, 2)), sp.diff(in_output, out, 2)),
+            eq(midpoint, midpoint.doit()),
+            eq(sp.Subs(sp.Derivative(loss, (sp.Matrix([w1, w2]), 2)), (w1, w2), (0, 0)), hessian),
+        ),
     )
 
 
@@ -174,22 +233,25 @@ def convexity_definition() -> Result:
         >>> convexity_definition().verified
         True
     """
-
-    def chord_gap(f: sp.Expr) -> sp.Expr:
-        mix = _lam * _a + (1 - _lam) * _b
-        return sp.factor(_lam * f.subs(_x, _a) + (1 - _lam) * f.subs(_x, _b) - f.subs(_x, mix))
-
-    square, negated = chord_gap(_x**2), chord_gap(-(_x**2))
+    mix = _lam * _a + (1 - _lam) * _b
+    chords = {f: _lam * f.subs(_x, _a) + (1 - _lam) * f.subs(_x, _b) for f in (_x**2, -(_x**2))}
+    gaps = {f: sp.factor(chord - f.subs(_x, mix)) for f, chord in chords.items()}
+    square, negated = gaps.values()
     expected = _lam * (1 - _lam) * (_a - _b) ** 2
     ok = is_zero(square - expected) and is_zero(negated + expected)
+    convex, concave = ((f.subs(_x, mix), chord) for f, chord in chords.items())
     return result(
         "convexity.convexity_definition",
         claim="f is convex when its graph lies on or below every chord; a graph on or above "
         "its chords (e.g. -x^2) is concave",
-        statement=r"f(\lambda a + (1-\lambda)b) \le \lambda f(a) + (1-\lambda)f(b),"
-        r"\quad \lambda \in [0, 1]",
+        statement=(
+            sp.Le(*convex, evaluate=False),
+            sp.Ge(*concave, evaluate=False),
+            sp.Contains(_lam, sp.Interval(0, 1), evaluate=False),
+        ),
         verified=ok,
         detail=f"chord minus graph: x^2 -> {square} >= 0; -x^2 -> {negated} <= 0",
+        steps=[eq(chords[f] - f.subs(_x, mix), gap) for f, gap in gaps.items()],
     )
 
 
@@ -204,35 +266,57 @@ def common_functions() -> Result:
         >>> common_functions().verified
         True
     """
-    pos = sp.Symbol("t", positive=True)
-    linear_exp = sp.diff(_a * _x + _b, _x, 2) == 0 and sp.diff(sp.exp(_x), _x, 2).is_positive
-    abs_ok = all(_chord_ok(abs, u, v) for u, v in ((-3.0, 1.0), (-1.0, 2.0), (0.5, 4.0)))
-    powers = {p: sp.diff(pos**p, pos, 2).is_nonnegative for p in (2, 3, sp.Rational(1, 2), -1)}
-    counter = {
-        "sqrt on [0, 4]": _chord_ok(np.sqrt, 0.0, 4.0),
-        "x^3 on [-2, 0]": _chord_ok(lambda t: t**3, -2.0, 0.0),
-    }
+    pos, power = sp.Symbol("t", positive=True), sp.Symbol("p", real=True)
+    second = sp.Derivative(pos**power, (pos, 2))
+    general = power * (power - 1) * pos ** (power - 2)
+    curvature = [
+        eq(sp.Derivative(_a * _x + _b, (_x, 2)), sp.diff(_a * _x + _b, _x, 2)),
+        eq(sp.Derivative(sp.exp(_x), (_x, 2)), sp.diff(sp.exp(_x), _x, 2)),
+    ]
+    chords = [_chord(sp.Abs(_x), u, v) for u, v in ((-3, 1), (-1, 2), (sp.Rational(1, 2), 4))]
+    powers = {p: sp.diff(pos**p, pos, 2) for p in (2, 3, sp.Rational(1, 2), -1)}
+    # Counterexamples: the midpoint lies above the chord.
+    counter = [sp.Gt(*_chord(f, u, v).args, evaluate=False) for f, u, v in _COUNTER]
     ok = (
-        linear_exp
-        and abs_ok
-        and powers == {2: True, 3: True, sp.Rational(1, 2): False, -1: True}
-        and not any(counter.values())
+        sp.expand(second.doit() - general) == 0
+        and curvature[0].rhs == 0
+        and curvature[1].rhs.is_positive
+        and all(map(_holds, chords))
+        and {p: d.is_nonnegative for p, d in powers.items()}
+        == {2: True, 3: True, sp.Rational(1, 2): False, -1: True}
+        and all(map(_holds, counter))
     )
     return result(
         "convexity.common_functions",
         claim="linear functions, e^x and |x| are convex (linear ones also concave); a power "
         "x^p is convex on x > 0 only for p >= 1 or p <= 0: sqrt is concave and x^3 is not "
         "convex on the whole line",
-        statement=r"(x^p)'' = p(p-1)x^{p-2} \ge 0 \iff p \ge 1 \text{ or } p \le 0\ (x > 0)",
+        statement=eq(second, general),
         verified=ok,
-        detail=f"x^p'' >= 0 on x > 0 for p = {', '.join(f'{k}: {v}' for k, v in powers.items())}"
-        f"; midpoint below chord: {counter}",
+        detail="x^p'' on x > 0 for p = "
+        + ", ".join(f"{p}: {d}" for p, d in powers.items())
+        + "; midpoint below chord for |x|; not for sqrt on [0, 4] or x^3 on [-2, 0]",
+        steps=(
+            *curvature,
+            *(eq(sp.Derivative(pos**p, (pos, 2)), d) for p, d in powers.items()),
+            *chords,
+            *counter,
+        ),
     )
 
 
-def _chord_ok(f: object, u: float, v: float) -> bool:
-    # Midpoint convexity at (u, v): f((u + v) / 2) <= (f(u) + f(v)) / 2.
-    return bool(f((u + v) / 2) <= (f(u) + f(v)) / 2)  # type: ignore[operator]
+_COUNTER = ((sp.sqrt(_x), 0, 4), (_x**3, -2, 0))
+
+
+def _chord(f: sp.Expr, u: sp.Expr, v: sp.Expr) -> sp.Le:
+    # Midpoint convexity at (u, v): f((u + v) / 2) <= (f(u) + f(v)) / 2, as written.
+    u, v = sp.sympify(u), sp.sympify(v)
+    with sp.evaluate(False):
+        return sp.Le(f.subs(_x, (u + v) / 2), (f.subs(_x, u) + f.subs(_x, v)) / 2)
+
+
+def _holds(relation: sp.Rel) -> bool:
+    return bool(relation.func(*(side.doit() for side in relation.args)))
 
 
 CHECKS = (

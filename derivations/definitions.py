@@ -166,6 +166,16 @@ def elu_derivative(x: sp.Expr, scale: sp.Expr = alpha) -> sp.Expr:
     return sp.Piecewise((1, x > 0), (scale * sp.exp(x), True))
 
 
+def step(x: sp.Expr) -> sp.Expr:
+    """The unit step: 1 for $x > 0$, 0 otherwise (a jump at 0).
+
+    Example:
+        >>> step(sp.Integer(0)), step(sp.Integer(3))
+        (0, 1)
+    """
+    return sp.Piecewise((1, x > 0), (0, True))
+
+
 def softmax(logits: sp.Matrix) -> sp.Matrix:
     r"""Softmax of a column of logits, $p_i = e^{z_i} / \sum_j e^{z_j}$.
 
@@ -187,3 +197,57 @@ def logits(n: int) -> sp.Matrix:
         Matrix([[z0, z1]])
     """
     return sp.Matrix(sp.symbols(f"z0:{n}", real=True))
+
+
+# Named functions for statements. A check states its claim with these (so the LaTeX
+# reads sigma(z), not 1/(1 + e^{-z})) and proves it on `unfold` of the same expression.
+# They are SymPy undefined functions: `Tanh` prints as \tanh but is not `sympy.tanh`.
+Sigmoid = sp.Function("sigma")
+Tanh = sp.Function("tanh")
+Softplus = sp.Function("softplus")
+SiLU = sp.Function("SiLU")
+GELU = sp.Function("GELU")
+GELUTanh = sp.Function("GELU_tanh")
+Phi = sp.Function("Phi")
+NormalPdf = sp.Function("varphi")
+ReLU = sp.Function("ReLU")
+LeakyReLU = sp.Function("LeakyReLU")
+ELU = sp.Function("ELU")
+Step = sp.Function("H")
+
+_DEFINITIONS = {
+    Sigmoid: sigmoid,
+    Tanh: tanh,
+    Softplus: softplus,
+    SiLU: silu,
+    GELU: gelu,
+    GELUTanh: gelu_tanh,
+    Phi: normal_cdf,
+    NormalPdf: normal_pdf,
+    ReLU: relu,
+    LeakyReLU: leaky_relu,
+    ELU: elu,
+    Step: step,
+}
+
+
+def unfold(expr: sp.Basic) -> sp.Basic:
+    r"""Replaces every named function (``Sigmoid``, ``Tanh``, ...) by its definition.
+
+    Derivatives, limits and sums stay unevaluated; call ``.doit()`` to evaluate them.
+
+    Args:
+        expr: An expression, relation or matrix written with the named functions.
+
+    Returns:
+        The same expression in ``exp``, ``log``, ``erf`` and ``Piecewise`` only.
+
+    Example:
+        >>> unfold(Sigmoid(z) + Tanh(0))
+        1/(1 + exp(-z))
+        >>> unfold(sp.Derivative(Softplus(z), z)).doit()
+        exp(z)/(exp(z) + 1)
+    """
+    for named, definition in _DEFINITIONS.items():
+        expr = expr.replace(named, definition)
+    return expr

@@ -10,9 +10,9 @@ import itertools
 
 import sympy as sp
 
-from derivations._algebra import one_sided_derivatives, one_sided_limits
+from derivations._algebra import derivative_limits, eq, evaluate, side_limits
 from derivations._result import Result, result
-from derivations.definitions import logits, relu, softmax
+from derivations.definitions import ReLU, Step, logits, softmax
 
 _x = sp.Symbol("x", real=True)
 _w = sp.Symbol("w", real=True)
@@ -21,6 +21,7 @@ _w = sp.Symbol("w", real=True)
 _FEATURES = (-2, -1, 1, 2, 3)
 _LABELS = (0, 1, 0, 1, 1)
 _BIAS = sp.Rational(1, 2)
+Precision, Recall = sp.Function("precision"), sp.Function("recall")
 
 
 def continuity_not_sufficient() -> Result:
@@ -31,21 +32,26 @@ def continuity_not_sufficient() -> Result:
         True
     """
     found = {}
-    for name, f in (("|x|", sp.Abs(_x)), ("relu", relu(_x))):
-        limits = one_sided_limits(f, _x)
-        found[name] = (limits, one_sided_derivatives(f, _x))
+    for name, f in (("|x|", sp.Abs(_x)), ("relu", ReLU(_x))):
+        limits, derivatives = side_limits(f, _x), derivative_limits(f, _x)
+        found[name] = [(limit, evaluate(limit)) for limit in (*limits, *derivatives)]
     # Both functions are 0 at 0, so continuity there means both one-sided limits are 0.
-    ok = all(lim == (0, 0) and left != right for lim, (left, right) in found.values())
+    ok = all(
+        [v for _, v in pairs[:2]] == [0, 0] and pairs[2][1] != pairs[3][1]
+        for pairs in found.values()
+    )
     return result(
         "convexity.continuity_not_sufficient",
         claim="continuity does not imply differentiability: |x| and ReLU are continuous at 0, "
         "but their left and right derivatives there differ",
-        statement=r"\lim_{x\to0^\pm}|x| = 0 = |0|,\quad \partial_-|x|(0) = -1 \ne 1 = "
-        r"\partial_+|x|(0)",
+        statement=[eq(limit, value) for limit, value in found["|x|"]],
         verified=ok,
         detail="; ".join(
-            f"{k}: one-sided limits {v[0]}, one-sided derivatives {v[1]}" for k, v in found.items()
+            f"{k}: one-sided limits {[v for _, v in pairs[:2]]}, one-sided derivatives "
+            f"{[v for _, v in pairs[2:]]}"
+            for k, pairs in found.items()
         ),
+        steps=[eq(limit, value) for limit, value in found["relu"]],
     )
 
 
@@ -60,17 +66,22 @@ def continuity_necessary() -> Result:
         >>> continuity_necessary().verified
         True
     """
-    step = sp.Piecewise((1, _x > 0), (0, True))
-    limits = one_sided_limits(step, _x)
-    derivatives = one_sided_derivatives(step, _x)
+    limits, derivatives = side_limits(Step(_x), _x), derivative_limits(Step(_x), _x)
+    limit_values = tuple(map(evaluate, limits))
+    derivative_values = tuple(map(evaluate, derivatives))
     return result(
         "convexity.continuity_necessary",
         claim="continuity is necessary for differentiability: at a jump the difference "
         "quotient diverges, so no derivative exists",
-        statement=r"\lim_{h\to0^+}\frac{H(h) - H(0)}{h} = \infty \quad (H = \mathbb 1_{x>0})",
-        verified=limits == (0, 1) and derivatives == (0, sp.oo),
-        detail=f"one-sided limits of the step at 0: {limits}; one-sided difference quotients: "
-        f"{derivatives}",
+        statement=eq(derivatives[1], derivative_values[1]),
+        verified=limit_values == (0, 1) and derivative_values == (0, sp.oo),
+        detail=f"one-sided limits of the step at 0: {limit_values}; one-sided difference "
+        f"quotients: {derivative_values}",
+        steps=(
+            eq(Step(_x), sp.Piecewise((1, _x > 0), (0, True))),
+            *(eq(limit, value) for limit, value in zip(limits, limit_values, strict=True)),
+            eq(derivatives[0], derivative_values[0]),
+        ),
     )
 
 
@@ -86,25 +97,28 @@ def losses_differentiable() -> Result:
         True
     """
     yhat, y = sp.symbols("yhat y", real=True)
-    mse_grad = sp.diff((yhat - y) ** 2, yhat)
+    mse = sp.Derivative((yhat - y) ** 2, yhat)
+    mse_grad = mse.doit()
     z = logits(3)
-    ce_grad = sp.Matrix([-sp.log(softmax(z)[0])]).jacobian(z)
+    ce = sp.Derivative(-sp.log(softmax(z)[0]), z)
+    ce_grad = sp.Matrix([-sp.log(softmax(z)[0])]).jacobian(z).T.applyfunc(sp.cancel)
     # Every entry is a rational function of positive exponentials with a positive
     # denominator, so it is finite for every real z.
-    ce_ok = all(sp.denom(sp.cancel(e)).is_positive for e in ce_grad)
+    denominators = {sp.denom(e) for e in ce_grad}
+    ce_ok = all(d.is_positive for d in denominators)
     prob = sp.Symbol("p", positive=True)
-    slope_at_zero = sp.limit(sp.diff(-sp.log(prob), prob), prob, 0, "+")
+    slope = sp.Limit(sp.Derivative(-sp.log(prob), prob), prob, 0, "+")
+    slope_at_zero = slope.doit()
     return result(
         "convexity.losses_differentiable",
         claim="MSE is differentiable everywhere and cross-entropy on logits (PyTorch's "
         "CrossEntropyLoss input) is differentiable everywhere; on probabilities, -log p is "
         "differentiable only for p > 0",
-        statement=r"\nabla \mathrm{MSE} = \tfrac2n(\hat y - y),\quad "
-        r"\nabla_z \mathrm{CE} = \mathrm{softmax}(z) - e_y,\quad "
-        r"\lim_{p\to0^+} \tfrac{d}{dp}(-\log p) = -\infty",
+        statement=(eq(mse, mse_grad), eq(ce, ce_grad), eq(slope, slope_at_zero)),
         verified=mse_grad.is_polynomial(yhat) and ce_ok and slope_at_zero == -sp.oo,
         detail=f"MSE gradient {mse_grad}; CE gradient denominators positive; slope of -log p "
         f"as p -> 0+: {slope_at_zero}",
+        steps=[sp.Gt(d, 0, evaluate=False) for d in denominators],
     )
 
 
@@ -129,22 +143,32 @@ def precision_recall_piecewise_constant() -> Result:
     precision, recall = _metrics(_w)
     breaks = sorted({-_BIAS / x for x in _FEATURES})
     probes = [breaks[0] - 1, *((u + v) / 2 for u, v in itertools.pairwise(breaks)), breaks[-1] + 1]
+    named = {Precision: precision, Recall: recall}
     grads = [sp.diff(m, _w).subs(_w, t) for m in (precision, recall) for t in probes]
     eps = sp.Rational(1, 10**6)
-    jumps = [(precision.subs(_w, b - eps), precision.subs(_w, b + eps)) for b in breaks]
+    with sp.evaluate(False):
+        sides = [(b - eps, b + eps) for b in breaks]
+    jumps = [tuple(precision.subs(_w, point.doit()) for point in pair) for pair in sides]
+    around = [tuple(sp.Subs(Precision(_w), _w, point) for point in pair) for pair in sides]
     steps = {str(t): (str(precision.subs(_w, t)), str(recall.subs(_w, t))) for t in probes}
     ok = all(g == 0 for g in grads) and all(left != right for left, right in jumps)
+    off_breaks = sp.Contains(_w, sp.Complement(sp.Reals, sp.FiniteSet(*breaks)), evaluate=False)
+    flat = sp.And(*(eq(sp.Derivative(m(_w), _w), 0) for m in named), evaluate=False)
     return result(
         "convexity.precision_recall_piecewise_constant",
         claim="precision and recall of thresholded scores are piecewise constant in the "
         "weights: their gradient is 0 almost everywhere and undefined at the jumps, so they "
         "give gradient descent nothing to follow",
-        statement=r"\frac{\partial}{\partial w}\mathrm{precision}(w) = 0 \text{ for } "
-        r"w \notin \{-b/x_i\}",
+        statement=sp.Implies(off_breaks, flat, evaluate=False),
         verified=ok,
         detail=f"derivative 0 at every probe between the breakpoints {breaks}; precision "
         f"jumps at each; (precision, recall) on the pieces: {list(steps.values())}",
         values={"breakpoints": [float(b) for b in breaks], "pieces": steps},
+        steps=(
+            *(eq(m(_w), expr) for m, expr in named.items()),
+            *(eq(sp.Subs(sp.Derivative(m(_w), _w), _w, t), 0) for m in named for t in probes),
+            *(sp.Ne(*pair, evaluate=False) for pair in around),
+        ),
     )
 
 
