@@ -14,12 +14,15 @@ Example:
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import importlib
-from collections.abc import Iterable
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
 
 from derivations._result import ClaimVerdict, Result, run_check
 
-__all__ = ["TOPICS", "ClaimVerdict", "Result", "run"]
+__all__ = ["ISOLATED", "TOPICS", "ClaimVerdict", "Result", "run", "stream"]
 
 #: Topic name -> module holding its ``CHECKS``, in report order.
 TOPICS: dict[str, str] = {
@@ -32,6 +35,46 @@ TOPICS: dict[str, str] = {
     "backprop": "derivations.backprop",
     "crosscheck": "derivations.crosscheck",
 }
+
+#: Topics that run in a worker process while the others run here: the cross-check
+#: imports JAX and compiles with XLA, which then overlaps with the SymPy checks instead
+#: of following them, and its 64-bit switch stays out of this process.
+ISOLATED: tuple[str, ...] = ("crosscheck",)
+
+
+def stream(
+    topics: Iterable[str] | None = None, *, isolated: Iterable[str] = ISOLATED
+) -> Iterator[Result]:
+    """Yields the checks' results in report order, each as soon as it is known.
+
+    Topics named in ``isolated`` start at once in one worker process when other topics
+    run too; their results are yielded in their place in the order all the same. A
+    check that raises, here or in the worker, becomes a failed result (see
+    :func:`derivations._result.run_check`); so does every check a dead worker leaves. If
+    no worker process can start, the isolated topics run here, in order.
+
+    Args:
+        topics: Topic names from :data:`TOPICS` (all by default).
+        isolated: Topics to run in the worker process; ``()`` runs everything here.
+
+    Yields:
+        One result per check.
+
+    Raises:
+        ValueError: if a topic is unknown.
+
+    Example:
+        >>> [r.id for r in stream(["backprop"])]
+        ['backprop.backward_needs_forward', 'backprop.prediction_needs_no_loss']
+    """
+    wanted = _wanted(topics)
+    aside = [t for t in wanted if t in set(isolated)]
+    if len(aside) == len(wanted):
+        aside = []  # nothing to overlap with
+    with _worker(aside) as pending:
+        for topic in wanted:
+            for check in importlib.import_module(TOPICS[topic]).CHECKS:
+                yield pending(check, topic) if topic in aside else run_check(check, topic)
 
 
 def run(topics: Iterable[str] | None = None) -> list[Result]:
@@ -50,13 +93,61 @@ def run(topics: Iterable[str] | None = None) -> list[Result]:
         >>> [r.id for r in run(["backprop"])]
         ['backprop.backward_needs_forward', 'backprop.prediction_needs_no_loss']
     """
+    return list(stream(topics))
+
+
+def _wanted(topics: Iterable[str] | None) -> list[str]:
     wanted = list(TOPICS) if topics is None else list(topics)
     unknown = [t for t in wanted if t not in TOPICS]
     if unknown:
         raise ValueError(f"unknown topic(s) {unknown}; choose from {list(TOPICS)}")
-    results = []
-    for topic in TOPICS:  # report order, whatever order the caller gave
-        if topic in wanted:
-            module = importlib.import_module(TOPICS[topic])
-            results.extend(run_check(check, topic) for check in module.CHECKS)
-    return results
+    return [t for t in TOPICS if t in wanted]  # report order, whatever order the caller gave
+
+
+@contextlib.contextmanager
+def _worker(topics: list[str]) -> Iterator[Callable[[Callable[[], Result], str], Result]]:
+    """Submits every check of ``topics`` to one worker process; yields a result getter."""
+    executor, futures = _start(topics)
+    if executor is None:
+        yield run_check
+        return
+
+    def collect(check: Callable[[], Result], topic: str) -> Result:
+        try:
+            return futures[check].result()
+        except Exception as error:  # the worker died, or could not take the check
+            return run_check(_failed(check, error), topic)
+
+    try:
+        yield collect
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _start(
+    topics: list[str],
+) -> tuple[
+    concurrent.futures.Executor | None, dict[Callable[[], Result], concurrent.futures.Future]
+]:
+    if not topics:
+        return None, {}
+    checks = [(c, t) for t in topics for c in importlib.import_module(TOPICS[t]).CHECKS]
+    try:
+        # spawn: a fresh interpreter, safe even when this process already runs JAX's threads.
+        context = multiprocessing.get_context("spawn")
+        executor = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return executor, {
+            check: executor.submit(run_check, check, topic) for check, topic in checks
+        }
+    except OSError:  # no worker process can start here: everything runs in this process
+        return None, {}
+
+
+def _failed(check: Callable[[], Result], error: Exception) -> Callable[[], Result]:
+    # A stand-in with the check's name and summary that raises the worker's error, so that
+    # run_check reports it like any other failure.
+    def failed() -> Result:
+        raise RuntimeError(f"worker process failed: {type(error).__name__}: {error}")
+
+    failed.__name__, failed.__doc__ = check.__name__, check.__doc__
+    return failed

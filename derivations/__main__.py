@@ -2,8 +2,9 @@
 
 Usage::
 
-    python -m derivations                 # the full report
+    python -m derivations                 # the full report, each check as it finishes
     python -m derivations --only fourier  # one topic ("claims" for the ledger alone)
+    python -m derivations --verbose       # also each check's statement and steps (LaTeX)
     python -m derivations --json out.json # also write the results for the docs site
 """
 
@@ -15,11 +16,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from derivations import TOPICS, run
+from derivations import TOPICS, stream
 from derivations._result import Result
 from derivations.claims import CLAIMS, judge, required_topics
 
@@ -39,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="also write the results as JSON to PATH (atomically)",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print each check's statement and proof steps (LaTeX) under its line",
     )
     return parser
 
@@ -70,6 +76,27 @@ def _claim_rows(by_id: dict[str, Result]) -> list[dict[str, Any]]:
     return [{**claim.as_dict(), "decided": judge(claim, by_id)} for claim in CLAIMS]
 
 
+def _topics(only: str | None) -> list[str] | None:
+    return {None: None, "claims": required_topics()}.get(only, [only])
+
+
+def iter_report(only: str | None = None) -> Iterator[Result]:
+    """The results of :func:`report`, one at a time, each as soon as its check returns.
+
+    Args:
+        only: A topic name, ``"claims"`` (the topics the ledger needs), or ``None`` for
+            everything.
+
+    Yields:
+        One result per check, in report order.
+
+    Example:
+        >>> next(iter_report("affine")).id
+        'affine.scalar_collapse'
+    """
+    yield from stream(_topics(only))
+
+
 def report(only: str | None = None) -> tuple[list[Result], list[dict[str, Any]]]:
     """Runs the requested checks and judges the claims when the whole ledger is in reach.
 
@@ -84,27 +111,36 @@ def report(only: str | None = None) -> tuple[list[Result], list[dict[str, Any]]]
         >>> len(results) > 0, claims
         (True, [])
     """
-    topics = {None: None, "claims": required_topics()}.get(only, [only])
-    results = run(topics)
-    claims = _claim_rows({r.id: r for r in results}) if only in (None, "claims") else []
-    return results, claims
+    results = list(iter_report(only))
+    return results, _claims(only, results)
 
 
-def _print(results: list[Result], claims: list[dict[str, Any]], show_checks: bool) -> None:
-    if show_checks:
-        for r in results:
-            print(f"{'PASS' if r.verified else 'FAIL'}  {r.id}: {r.claim}")
-            if not r.verified:
-                print(f"        {r.detail}")
+def _claims(only: str | None, results: list[Result]) -> list[dict[str, Any]]:
+    return _claim_rows({r.id: r for r in results}) if only in (None, "claims") else []
+
+
+def _print_check(r: Result, verbose: bool, out: TextIO) -> None:
+    lines = [f"{'PASS' if r.verified else 'FAIL'}  {r.id}: {r.claim}"]
+    if not r.verified:
+        lines.append(f"        {r.detail}")
+    if verbose:
+        lines.append(f"        statement: {r.statement}")
+        lines.extend(f"        step {i}: {step}" for i, step in enumerate(r.steps, 1))
+    print("\n".join(lines), file=out, flush=True)
+
+
+def _print_claims(claims: list[dict[str, Any]], out: TextIO) -> None:
     for c in claims:
         mark = "" if c["decided"] else "  [UNDECIDED: a deciding check failed]"
-        print(f"CLAIM [{c['verdict']}] {c['id']}: {c['claim']}{mark}")
+        print(f"CLAIM [{c['verdict']}] {c['id']}: {c['claim']}{mark}", file=out)
         if c["verdict"] != "holds":
-            print(f"        -> {c['correction']}")
+            print(f"        -> {c['correction']}", file=out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 when every check and claim is verified).
+
+    Each check's line is printed (and flushed) as soon as the check returns.
 
     Example:
         >>> main(["--only", "backprop"])  # doctest: +ELLIPSIS
@@ -114,16 +150,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     args = _parser().parse_args(argv)
+    out = sys.stdout
     start = time.perf_counter()
-    results, claims = report(args.only)
+    results = []
+    for r in iter_report(args.only):
+        results.append(r)
+        if args.only != "claims":
+            _print_check(r, args.verbose, out)
+    claims = _claims(args.only, results)
     elapsed = time.perf_counter() - start
-    _print(results, claims, show_checks=args.only != "claims")
+    _print_claims(claims, out)
     passed = sum(r.verified for r in results)
     decided = sum(c["decided"] for c in claims)
     summary = f"{passed}/{len(results)} checks verified"
     if claims:
         summary += f", {decided}/{len(claims)} claim verdicts decided"
-    print(f"{summary} in {elapsed:.1f}s")
+    print(f"{summary} in {elapsed:.1f}s", file=out, flush=True)
     if args.json is not None:
         write_json(
             args.json,

@@ -12,6 +12,8 @@ import pytest
 
 import derivations
 from derivations import Result
+from derivations._result import SEPARATOR
+from docsite.katex import KatexError, render
 
 CHECKS = [
     (topic, check)
@@ -39,6 +41,32 @@ def test_result_is_well_formed(results: dict[str, Result], check_id: str) -> Non
     assert r.topic == check_id.split(".")[0]
     assert r.claim and r.statement and r.detail
     json.dumps(r.as_dict())  # the docs site reads these values as JSON
+
+
+@pytest.mark.parametrize("check_id", IDS)
+def test_statement_and_steps_were_written_by_sympy(
+    results: dict[str, Result], latex_written: set[str], check_id: str
+) -> None:
+    r = results[check_id]
+    for formula in (r.statement, *r.steps):
+        assert formula.strip(), f"{check_id} has an empty formula"
+        # The builder joins several formulas with SEPARATOR; each must be sympy.latex output.
+        for part in formula.split(SEPARATOR):
+            assert part in latex_written, f"{check_id}: {part!r} was not written by sympy.latex"
+
+
+@pytest.mark.parametrize("check_id", IDS)
+def test_statement_and_steps_render_with_katex(results: dict[str, Result], check_id: str) -> None:
+    r = results[check_id]
+    html = render([(tex, True) for tex in (r.statement, *r.steps)], where=check_id)
+    assert len(html) == 1 + len(r.steps)
+    assert all('class="katex-display"' in h for h in html)
+
+
+def test_katex_names_a_malformed_formula() -> None:
+    # The render test above relies on KaTeX refusing bad LaTeX, by name.
+    with pytest.raises(KatexError, match=r"demo\.check"):
+        render([(r"\frac{1}{", True)], where="demo.check")
 
 
 def test_run_keeps_report_order_and_rejects_unknown_topics() -> None:
