@@ -94,18 +94,18 @@ class EpochLoop:
         """One compiled epoch from `state` (the 0-based `epoch`): its state and record."""
         start = time.perf_counter()
         new_state, metrics, (bad, loss) = self.epoch_fn(state, *self.data)
-        metrics, bad, loss = jax.device_get((metrics, bad, loss))
+        record = {"loss": float(metrics["loss"])}  # one scalar transfer each: the cheapest
+        record.update({name: float(value) for name, value in metrics.items()})
+        bad = int(bad)
         seconds = time.perf_counter() - start
         if bad >= 0:
             raise DivergenceError(
                 state=state,
                 history=self.history(epoch),
                 epoch=epoch + 1,
-                step=int(state.step) + int(bad) + 1,
+                step=int(state.step) + bad + 1,
                 loss=float(loss),
             )
-        record = {"loss": float(metrics["loss"])}
-        record.update({name: float(value) for name, value in metrics.items()})
         if self.validate is not None:
             scores = self.validate(new_state.params)
             record.update({f"val_{name}": value for name, value in scores.items()})
