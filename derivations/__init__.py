@@ -36,26 +36,30 @@ TOPICS: dict[str, str] = {
     "crosscheck": "derivations.crosscheck",
 }
 
-#: Topics that run in a worker process while the others run here: the cross-check
-#: imports JAX and compiles with XLA, which then overlaps with the SymPy checks instead
-#: of following them, and its 64-bit switch stays out of this process.
+#: Topics ``python -m derivations`` runs in a worker process while the others run in
+#: its own: the cross-check imports JAX and compiles with XLA, which then overlaps with
+#: the SymPy checks instead of following them, and its 64-bit switch stays out of the
+#: main process.
 ISOLATED: tuple[str, ...] = ("crosscheck",)
 
 
 def stream(
-    topics: Iterable[str] | None = None, *, isolated: Iterable[str] = ISOLATED
+    topics: Iterable[str] | None = None, *, isolated: Iterable[str] = ()
 ) -> Iterator[Result]:
     """Yields the checks' results in report order, each as soon as it is known.
 
     Topics named in ``isolated`` start at once in one worker process when other topics
     run too; their results are yielded in their place in the order all the same. A
     check that raises, here or in the worker, becomes a failed result (see
-    :func:`derivations._result.run_check`); so does every check a dead worker leaves. If
-    no worker process can start, the isolated topics run here, in order.
+    :func:`derivations._result.run_check`). If no worker can start, or it stops before
+    answering, those checks run here instead. The worker is a fresh interpreter that
+    imports the caller's main module, so a script that isolates topics needs the
+    ``if __name__ == "__main__":`` guard (``python -m derivations`` has it).
 
     Args:
         topics: Topic names from :data:`TOPICS` (all by default).
-        isolated: Topics to run in the worker process; ``()`` runs everything here.
+        isolated: Topics to run in a worker process, e.g. :data:`ISOLATED`; by default
+            everything runs in this process.
 
     Yields:
         One result per check.
@@ -93,7 +97,7 @@ def run(topics: Iterable[str] | None = None) -> list[Result]:
         >>> [r.id for r in run(["backprop"])]
         ['backprop.backward_needs_forward', 'backprop.prediction_needs_no_loss']
     """
-    return list(stream(topics))
+    return list(stream(topics))  # all in this process
 
 
 def _wanted(topics: Iterable[str] | None) -> list[str]:
@@ -115,8 +119,8 @@ def _worker(topics: list[str]) -> Iterator[Callable[[Callable[[], Result], str],
     def collect(check: Callable[[], Result], topic: str) -> Result:
         try:
             return futures[check].result()
-        except Exception as error:  # the worker died, or could not take the check
-            return run_check(_failed(check, error), topic)
+        except Exception:  # the worker stopped or could not take the check: run it here
+            return run_check(check, topic)
 
     try:
         yield collect
@@ -141,13 +145,3 @@ def _start(
         }
     except OSError:  # no worker process can start here: everything runs in this process
         return None, {}
-
-
-def _failed(check: Callable[[], Result], error: Exception) -> Callable[[], Result]:
-    # A stand-in with the check's name and summary that raises the worker's error, so that
-    # run_check reports it like any other failure.
-    def failed() -> Result:
-        raise RuntimeError(f"worker process failed: {type(error).__name__}: {error}")
-
-    failed.__name__, failed.__doc__ = check.__name__, check.__doc__
-    return failed

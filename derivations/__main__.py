@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from derivations import TOPICS, stream
+from derivations import ISOLATED, TOPICS, stream
 from derivations._result import Result
 from derivations.claims import CLAIMS, judge, required_topics
 
@@ -80,12 +80,13 @@ def _topics(only: str | None) -> list[str] | None:
     return {None: None, "claims": required_topics()}.get(only, [only])
 
 
-def iter_report(only: str | None = None) -> Iterator[Result]:
+def iter_report(only: str | None = None, *, isolated: Sequence[str] = ()) -> Iterator[Result]:
     """The results of :func:`report`, one at a time, each as soon as its check returns.
 
     Args:
         only: A topic name, ``"claims"`` (the topics the ledger needs), or ``None`` for
             everything.
+        isolated: Topics to run in a worker process (see :func:`derivations.stream`).
 
     Yields:
         One result per check, in report order.
@@ -94,7 +95,7 @@ def iter_report(only: str | None = None) -> Iterator[Result]:
         >>> next(iter_report("affine")).id
         'affine.scalar_collapse'
     """
-    yield from stream(_topics(only))
+    yield from stream(_topics(only), isolated=isolated)
 
 
 def report(only: str | None = None) -> tuple[list[Result], list[dict[str, Any]]]:
@@ -140,7 +141,8 @@ def _print_claims(claims: list[dict[str, Any]], out: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 when every check and claim is verified).
 
-    Each check's line is printed (and flushed) as soon as the check returns.
+    Each check's line is printed (and flushed) as soon as the check returns. The
+    topics in :data:`derivations.ISOLATED` run in a worker process meanwhile.
 
     Example:
         >>> main(["--only", "backprop"])  # doctest: +ELLIPSIS
@@ -153,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = sys.stdout
     start = time.perf_counter()
     results = []
-    for r in iter_report(args.only):
+    for r in iter_report(args.only, isolated=ISOLATED):
         results.append(r)
         if args.only != "claims":
             _print_check(r, args.verbose, out)

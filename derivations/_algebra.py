@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from derivations.definitions import unfold
@@ -34,8 +36,12 @@ def is_zero(expr: sp.Expr) -> bool:
     return sp.cancel(sp.expand(expr)) == 0
 
 
+@functools.cache
 def evaluate(formula: sp.Basic) -> sp.Basic:
     """Unfolds the named functions of ``formula`` and evaluates its derivatives and limits.
+
+    Cached: several checks take the same limit (tanh at infinity, say), and SymPy does
+    not cache limits itself.
 
     Example:
         >>> from derivations.definitions import Sigmoid, z

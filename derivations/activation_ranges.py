@@ -160,7 +160,7 @@ def sigmoid_derivative_max() -> Result:
         True
     """
     derivative = sp.Derivative(Sigmoid(z), z)
-    chain, chain_steps = identity(derivative, Sigmoid(z) * (1 - Sigmoid(z)))
+    chain, _ = identity(derivative, Sigmoid(z) * (1 - Sigmoid(z)))
     ok, peak, steps = _peak(derivative, Sigmoid(z), _s * (1 - _s), _s)
     return result(
         "activations.sigmoid_derivative_max",
@@ -170,7 +170,7 @@ def sigmoid_derivative_max() -> Result:
         detail=f"sigma' = s (1 - s) with s = sigma(z); its only critical point is s = 1/2 = "
         f"sigma(0); value {peak}",
         values={"max": float(peak), "argmax": 0.0},
-        steps=(chain_steps[-1], *steps),
+        steps=(eq(derivative, Sigmoid(z) * (1 - Sigmoid(z))), *steps),
     )
 
 
@@ -182,7 +182,7 @@ def tanh_derivative_max() -> Result:
         True
     """
     derivative = sp.Derivative(Tanh(z), z)
-    chain, chain_steps = identity(derivative, 1 - Tanh(z) ** 2)
+    chain, _ = identity(derivative, 1 - Tanh(z) ** 2)
     ok, peak, steps = _peak(derivative, Tanh(z), 1 - _t**2, _t)
     return result(
         "activations.tanh_derivative_max",
@@ -192,7 +192,7 @@ def tanh_derivative_max() -> Result:
         detail=f"tanh' = 1 - t^2 with t = tanh(z); its only critical point is t = 0 = "
         f"tanh(0); value {peak}",
         values={"max": float(peak), "argmax": 0.0},
-        steps=(chain_steps[-1], *steps),
+        steps=(eq(derivative, 1 - Tanh(z) ** 2), *steps),
     )
 
 

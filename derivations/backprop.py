@@ -40,7 +40,8 @@ def backward_needs_forward() -> Result:
     gradients = {p: sp.Derivative(_loss, p) for p in backward}
     # The chain rule leaves sigma'(w1 x + b1); sigma' = sigma (1 - sigma), proved here on the
     # definition, turns each gradient into a polynomial in h = sigma(w1 x + b1).
-    chain, chain_steps = identity(sp.Derivative(Sigmoid(z), z), Sigmoid(z) * (1 - Sigmoid(z)))
+    sigma_prime = eq(sp.Derivative(Sigmoid(z), z), Sigmoid(z) * (1 - Sigmoid(z)))
+    chain, _ = identity(sigma_prime.lhs, sigma_prime.rhs)
     ok = chain and all(
         sp.expand(_sigmoid_prime(gradients[p].doit()) - g.subs(cache, simultaneous=True)) == 0
         for p, g in backward.items()
@@ -55,7 +56,7 @@ def backward_needs_forward() -> Result:
         verified=ok,
         detail="sympy's gradients equal the backward formulas written in the cached h and "
         "yhat, which contain no w1 or b1",
-        steps=(eq(_h, _hidden), eq(_yhat, _w2 * _h + _b2), chain_steps[-1]),
+        steps=(eq(_h, _hidden), eq(_yhat, _w2 * _h + _b2), sigma_prime),
     )
 
 

@@ -211,14 +211,14 @@ def _double_softmax_chain_rule(n: int) -> tuple[bool, float, tuple[sp.Basic, ...
     inner = inner_sym.xreplace(dict(zip(p_sym, p, strict=True)))
     full = sp.Matrix([-sp.log(softmax(p)[0])]).jacobian(z).T
     formula = inner * (softmax(p) - onehot)
-    gap = sp.lambdify(list(z), list(full - formula), modules="mpmath")
+    gap = sp.lambdify(list(z), list(full - formula), modules="mpmath", cse=True)
     points = ((0.3, -1.2, 2.0), (-4.0, 0.5, 0.25), (7.0, 3.0, -2.0))
     with mpmath.workdps(30):
         error = max(abs(v) for point in points for v in gap(*point))
     formulas = (
         eq(sp.Derivative(outer_loss, p_sym), softmax(p_sym) - onehot),
         eq(sp.Derivative(p_sym, z), inner_sym),
-        eq(inner_sym, inner_sym.T),
+        eq(sp.ImmutableMatrix(inner_sym), sp.Transpose(sp.ImmutableMatrix(inner_sym))),
     )
     return outer_ok and inner_sym == inner_sym.T and error < 1e-25, float(error), formulas
 

@@ -211,14 +211,23 @@ _LAGRANGE = {
 }
 
 
+@functools.cache
+def _lagrange_functions(name: str) -> tuple[Callable, Callable]:
+    # f(x) and its bound as functions of (x, n), for mpmath.
+    function, _, bound = _LAGRANGE[name]
+    return (
+        sp.lambdify(_x, function, modules="mpmath"),
+        sp.lambdify((_x, _n), bound, modules="mpmath"),
+    )
+
+
 def _worst_ratio(name: str, degree: int, grid: list[mpmath.mpf]) -> mpmath.mpf:
     # max over the grid of |f - T_n| / bound, T_n summed out exactly for n = degree.
-    function, taylor, bound = _LAGRANGE[name]
+    taylor = _LAGRANGE[name][1]
     poly = sp.Poly(taylor.subs(_n, degree).doit(), _x).all_coeffs()
     coefficients = [mpmath.mpf(c.p) / c.q for c in poly]
-    f = sp.lambdify(_x, function, modules="mpmath")
-    scale = sp.lambdify(_x, bound.subs(_n, degree), modules="mpmath")
-    return max(abs(f(t) - mpmath.polyval(coefficients, t)) / scale(t) for t in grid)
+    f, bound = _lagrange_functions(name)
+    return max(abs(f(t) - mpmath.polyval(coefficients, t)) / bound(t, degree) for t in grid)
 
 
 def lagrange_remainder() -> Result:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def cached_run(monkeypatch: pytest.MonkeyPatch, results: dict[str, Result]) -> None:
     """Makes the CLI reuse the session's results instead of recomputing them."""
 
-    def stream(topics: Iterable[str] | None = None) -> Iterator[Result]:
+    def stream(topics: Iterable[str] | None = None, **_: object) -> Iterator[Result]:
         wanted = None if topics is None else set(topics)
         yield from (r for r in results.values() if wanted is None or r.topic in wanted)
 
@@ -197,9 +197,21 @@ def test_a_raising_check_fails_the_run_and_the_others_still_report(
 def test_claims_without_their_checks_are_undecided(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "stream", lambda topics=None: iter(()))
+    monkeypatch.setattr(cli, "stream", lambda topics=None, **_: iter(()))
     assert cli.main(["--only", "claims"]) == 1
     assert "UNDECIDED" in capsys.readouterr().out
+
+
+def test_the_cli_runs_the_isolated_topics_in_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+
+    def stream(topics: Iterable[str] | None = None, *, isolated: object = ()) -> Iterator[Result]:
+        asked.append(isolated)
+        return iter(())
+
+    monkeypatch.setattr(cli, "stream", stream)
+    cli.main(["--only", "affine"])
+    assert asked == [derivations.ISOLATED] == [("crosscheck",)]
 
 
 def test_report_returns_results_and_claims(cached_run: None, results: dict[str, Result]) -> None:
