@@ -361,7 +361,9 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    "signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"]
+)
 def test_a_real_signal_interrupts_fit_and_resuming_is_bit_exact(tmp_path, signal_number):
     epochs, path = 3000, str(tmp_path / "state.safetensors")  # far more than a signal needs
     script = CHILD.format(tests=os.path.join(ROOT, "tests"), epochs=epochs, path=path)
