@@ -17,13 +17,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian's packages beside Python: Node.js renders the site's formulas with KaTeX at
-# build time, chromium drives the browser check. Installed when missing (as root).
+# build time, chromium drives the browser check, and a CJK font lets its screenshots
+# show the Chinese pages. Installed when missing (as root).
 system-deps:
-	@missing=""; \
-	for tool in node npm chromium; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
-	packages=$$(echo "$$missing" | sed 's/\bnode\b/nodejs/'); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing; install them: sudo apt-get install$$packages"; exit 1; fi; \
+	@packages=""; \
+	command -v node >/dev/null || packages="$$packages nodejs"; \
+	command -v npm >/dev/null || packages="$$packages npm"; \
+	command -v chromium >/dev/null || packages="$$packages chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || packages="$$packages fonts-wqy-microhei"; \
+	if [ -n "$$packages" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages; install them: sudo apt-get install$$packages"; exit 1; fi; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$packages; \
 	fi
 

@@ -29,7 +29,7 @@ from mkdocs.plugins import event_priority  # noqa: E402
 from mkdocs.structure.files import File  # noqa: E402
 from mkdocs.utils.meta import get_data  # noqa: E402
 
-from docsite import catalogue, execute, figures, katex, mathpages, notebooks  # noqa: E402
+from docsite import catalogue, execute, figures, katex, mathpages, notebooks, search  # noqa: E402
 
 # pymdownx.arithmatex (generic mode) leaves formulas as \( \) spans and \[ \] divs.
 _MATH = re.compile(
@@ -37,6 +37,11 @@ _MATH = re.compile(
     r"(?P<open>\\\(|\\\[)(?P<tex>.*?)(?:\\\)|\\\])\s*</(?P=tag)>",
     re.S,
 )
+
+
+def on_config(config):
+    search.remember_root(config)
+    return config
 
 
 # After mkdocs-static-i18n has sorted the files into languages: generated files have
@@ -101,5 +106,13 @@ _ALTERNATE_LINK = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]
 
 
 def on_post_page(output, page, config):
+    search.remember_entries(config)
     output = _ALTERNATE_LINK.sub("", output)
     return _render_math(output, page.file.src_uri)
+
+
+# Last of all, after mkdocs-static-i18n has built the other language and written its
+# own (incomplete) index.
+@event_priority(-200)
+def on_post_build(config):
+    search.write_index()
