@@ -1,8 +1,10 @@
 """`fit`'s loop over compiled epochs: records, progress lines, and where it stops.
 
 An epoch counts once its compiled call, its validation and its record are all done.
-A signal (Ctrl-C, or SIGTERM inside `sigterm_interrupts`) before that drops it:
-`TrainingInterrupted` carries the state and history of the completed epochs. An
+A signal (Ctrl-C, or SIGTERM) is recorded while `fit` runs and raised after the epoch
+it arrived in (`deferred_interrupts`); an interrupt raised inside an epoch (a second
+Ctrl-C) drops that epoch. Either way `TrainingInterrupted` carries the state and
+history of the completed epochs. An
 epoch whose step losses (or final parameters) are not finite raises `DivergenceError`
 with the state it started from, so no caller ever receives non-finite parameters.
 """
@@ -72,8 +74,14 @@ class EpochLoop:
                 history.setdefault(name, []).append(value)
         return history
 
-    def run(self, state: Any, epochs: int, bar: Progress) -> tuple[Any, dict[str, list[float]]]:
-        """Train `epochs` epochs from `state`: `(final state, history)`."""
+    def run(
+        self, state: Any, epochs: int, bar: Progress, interrupted: Callable[[], None]
+    ) -> tuple[Any, dict[str, list[float]]]:
+        """Train `epochs` epochs from `state`: `(final state, history)`.
+
+        `interrupted()` raises `KeyboardInterrupt` if a signal arrived; it is called
+        after each completed epoch.
+        """
         done = (state, 0)  # one assignment, so a signal never sees it half updated
         try:
             for epoch in range(epochs):
@@ -81,6 +89,7 @@ class EpochLoop:
                 self.records.append(record)
                 done = (new_state, epoch + 1)
                 bar.update(epoch, record, self.steps / max(record["seconds"], 1e-9))
+                interrupted()
         except KeyboardInterrupt as stop:
             raise TrainingInterrupted(
                 state=done[0],

@@ -3,7 +3,8 @@
 Labels are checked against the model's class count from `model.output_shape`, which
 computes nothing, with the losses' own check, so the message is the eager one. A
 non-finite loss is found from the per-step losses each compiled epoch returns, not by
-a host sync per step. SIGTERM becomes a `KeyboardInterrupt` while `fit` runs.
+a host sync per step. While `fit` runs, SIGINT and SIGTERM are recorded and raised
+between epochs, where they cannot be lost.
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived while `fit` ran."""
 
 
+def _terminate(number, frame):
+    raise Terminated
+
+
 @contextlib.contextmanager
 def sigterm_interrupts() -> Iterator[None]:
     """While the block runs, SIGTERM raises `Terminated` instead of ending the process.
@@ -134,12 +139,67 @@ def sigterm_interrupts() -> Iterator[None]:
     if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         yield
         return
-
-    def handler(number, frame):
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# The handlers `deferred_interrupts` stands in for: Python's own for SIGINT, and SIGTERM
+# left at its default or turned into an interrupt above. A program's own handler stays.
+_TAKEN_OVER = {
+    signal.SIGINT: (signal.default_int_handler,),
+    signal.SIGTERM: (signal.SIG_DFL, _terminate),
+}
+
+
+def _interrupt(number: int) -> KeyboardInterrupt:
+    return Terminated() if number == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[Callable[[], None]]:
+    """While `fit` runs, SIGINT and SIGTERM are recorded, and raised between epochs.
+
+    Python's own Ctrl-C handler raises wherever the interpreter happens to be, even in
+    a callback whose exceptions it only prints ("Exception ignored in ..."), and there
+    the interrupt is lost and training goes on. A recorded signal cannot be lost: the
+    epoch running when it arrived completes, then `check()` raises it. A second signal
+    raises at once, so a double Ctrl-C still stops a long compilation.
+
+    Yields:
+        `check()`, which raises `KeyboardInterrupt` (`Terminated` for SIGTERM) if a
+        signal arrived.
+
+    Examples:
+        >>> import os, signal
+        >>> with deferred_interrupts() as check:
+        ...     os.kill(os.getpid(), signal.SIGINT)  # recorded, not raised
+        ...     try:
+        ...         check()
+        ...     except KeyboardInterrupt:
+        ...         print("raised at the boundary")
+        raised at the boundary
+    """
+    pending: list[int] = []
+
+    def record(number, frame):
+        if pending:
+            raise _interrupt(number)
+        pending.append(number)
+
+    def check() -> None:
+        if pending:
+            raise _interrupt(pending[0])
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for number, handlers in _TAKEN_OVER.items():
+            if signal.getsignal(number) in handlers:
+                previous[number] = signal.signal(number, record)
+    try:
+        yield check
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -24,6 +24,7 @@ from jax.typing import ArrayLike
 from funcnet._epochs import EpochLoop, Progress
 from funcnet._guards import (
     check_targets,
+    deferred_interrupts,
     first_non_finite,
     sigterm_interrupts,
     warn_double_softmax,
@@ -238,9 +239,10 @@ def fit(
     checked against the model's class count, so a label outside `[0, C)` raises the
     eager loss's error instead of training on `nan`. After each epoch its step losses
     are checked: a non-finite one stops training (`DivergenceError`). Ctrl-C (SIGINT)
-    or SIGTERM drops the running epoch and raises `TrainingInterrupted`; while `fit`
-    runs, SIGTERM (if it has its default action) is turned into that too. XLA cannot
-    stop inside a compiled epoch, so a signal takes effect when the epoch returns.
+    or SIGTERM (if it has its default action) lets the running epoch finish, then
+    raises `TrainingInterrupted`; XLA cannot stop inside a compiled epoch, and a
+    signal recorded, not raised mid-way, cannot be lost. A second Ctrl-C raises at
+    once and drops the running epoch.
 
     Args:
         model: the layer to train.
@@ -307,9 +309,9 @@ def fit(
     warn_double_softmax(model, loss_fn, stacklevel=2)
     epoch_fn = _compiled_epoch(model, loss_fn, optimizer, batch_size, drop_last)
     steps = steps_per_epoch(x.shape[0], batch_size, drop_last)
-    with sigterm_interrupts():
+    with sigterm_interrupts(), deferred_interrupts() as interrupted:
         return EpochLoop(epoch_fn, (x, y), steps, validate).run(
-            state, epochs, Progress(epochs, progress)
+            state, epochs, Progress(epochs, progress), interrupted
         )
 
 

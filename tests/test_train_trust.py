@@ -394,8 +394,8 @@ def test_a_real_signal_interrupts_fit_and_resuming_is_bit_exact(tmp_path, signal
     leaves_equal(resumed, whole)
 
 
-def test_an_interrupt_drops_the_running_epoch(monkeypatch):
-    """In process: SIGINT arrives as the third compiled epoch returns."""
+def test_an_interrupt_ends_training_after_the_running_epoch(monkeypatch):
+    """In process: SIGINT arrives as the third compiled epoch returns; it completes."""
     model, params, x, y = problem()
     compiled = funcnet.train._compiled_epoch
     calls = []
@@ -415,12 +415,37 @@ def test_an_interrupt_drops_the_running_epoch(monkeypatch):
     monkeypatch.setattr(funcnet.train, "_compiled_epoch", interrupting)
     with pytest.raises(funcnet.TrainingInterrupted) as error:
         funcnet.fit(model, params, (x, y), **options(epochs=5))
-    assert (error.value.epoch, error.value.signal) == (2, "SIGINT")
-    assert len(error.value.history["loss"]) == 2 and int(error.value.state.step) == 10
+    assert (error.value.epoch, error.value.signal) == (3, "SIGINT")
+    assert len(error.value.history["loss"]) == 3 and int(error.value.state.step) == 15
     monkeypatch.undo()
-    two, history = funcnet.fit(model, params, (x, y), **options(epochs=2))
-    leaves_equal(error.value.state, two)
+    three, history = funcnet.fit(model, params, (x, y), **options(epochs=3))
+    leaves_equal(error.value.state, three)
     assert history["loss"] == error.value.history["loss"]
+
+
+def test_a_second_interrupt_drops_the_running_epoch(monkeypatch):
+    """Two SIGINTs inside the third epoch: the second raises at once."""
+    model, params, x, y = problem()
+    compiled = funcnet.train._compiled_epoch
+    calls = []
+
+    def interrupting(*args):
+        epoch_fn = compiled(*args)
+
+        def run(*arrays):
+            calls.append(1)
+            if len(calls) == 3:
+                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)
+            return epoch_fn(*arrays)
+
+        return run
+
+    monkeypatch.setattr(funcnet.train, "_compiled_epoch", interrupting)
+    with pytest.raises(funcnet.TrainingInterrupted) as error:
+        funcnet.fit(model, params, (x, y), **options(epochs=5))
+    assert error.value.epoch == 2 and int(error.value.state.step) == 10
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_fit_turns_sigterm_into_an_interrupt_only_while_it_runs():
