@@ -154,7 +154,7 @@ def _digits(out: Printer) -> float:
             f"train accuracy {history['accuracy'][epoch]:.4f}"
         )
     out(
-        f"test accuracy {scores['accuracy']:.4f} "
+        f"validation accuracy {scores['accuracy']:.4f} "
         f"({config.epochs} epochs, each one compiled call; `funcnet train` does more)"
     )
     return scores["accuracy"]
@@ -171,7 +171,7 @@ def run(out: Printer = print, *, train_digits: bool = True) -> dict:
 
     Returns:
         A dict with the shapes shown, the training losses and (with `train_digits`)
-        the digits test accuracy, for tests.
+        the digits validation accuracy (the held-out split), for tests.
 
     Examples:
         >>> from funcnet import demo
