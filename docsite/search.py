@@ -14,10 +14,10 @@ preview reads `y = x W^T + b`, not markup.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
-import tempfile
+
+from docsite._files import write_text_atomic
 
 _ROOT: dict[str, pathlib.Path] = {}
 _ENTRIES: dict[str, list[dict]] = {}
@@ -76,10 +76,5 @@ def write_index() -> None:
         return
     config = _CONFIG.get("en") or next(iter(_CONFIG.values()))
     config = {**config, "lang": sorted({lang for c in _CONFIG.values() for lang in c["lang"]})}
-    path = _ROOT["site"] / "search" / "search_index.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps({"config": config, "docs": merged(_ENTRIES)}, ensure_ascii=False)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(payload)
-    os.replace(temporary, path)
+    write_text_atomic(_ROOT["site"] / "search" / "search_index.json", payload)
