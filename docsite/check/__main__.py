@@ -1,0 +1,5 @@
+import sys
+
+from docsite.check.browser import main
+
+sys.exit(main())
