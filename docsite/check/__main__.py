@@ -1,5 +1,5 @@
 import sys
 
-from docsite.check.browser import main
+from docsite.check.cli import main
 
 sys.exit(main())
