@@ -24,7 +24,7 @@ from numbers import Real
 
 import jax
 import jax.numpy as jnp
-from jax.typing import ArrayLike
+from jax.typing import ArrayLike, DTypeLike
 
 __all__ = [
     "elu",
@@ -88,6 +88,24 @@ def _floating(name: str, x: ArrayLike, *, ordered: bool = False) -> jax.Array:
         # too (the value is unchanged), so `relu(jnp.arange(3))` works as expected.
         x = x.astype(jnp.result_type(float))
     return x
+
+
+def _cast(name: str, x: jax.Array, dtype: DTypeLike | None) -> jax.Array:
+    """`x` cast to `dtype` before computing, as PyTorch's `dtype=` argument does."""
+    if dtype is None:
+        return x
+    try:
+        target = jnp.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{name}: dtype must be a floating dtype or None, got {dtype!r}."
+        ) from None
+    if not jnp.issubdtype(target, jnp.floating):
+        raise TypeError(
+            f"{name}: dtype must be a floating dtype or None, got {target}; "
+            "pass dtype=jnp.float32 or jnp.float64."
+        )
+    return x.astype(target)
 
 
 def sigmoid(x: ArrayLike) -> jax.Array:
@@ -179,7 +197,7 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> jax.Array:
     return jnp.where(x > 0, x, slope * x)
 
 
-def softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
+def softmax(x: ArrayLike, dim: int = -1, *, dtype: DTypeLike | None = None) -> jax.Array:
     """Softmax along `dim`: $p_i = e^{x_i} / \\sum_j e^{x_j}$.
 
     Computed as `exp(x - max(x))` so that inputs of magnitude 1e4 do not overflow.
@@ -187,12 +205,15 @@ def softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
     Args:
         x: `(*shape)` input (logits).
         dim: the axis that is normalised (PyTorch's name for `axis`).
+        dtype: if given, `x` is cast to it before computing, as
+            `torch.nn.functional.softmax(x, dim, dtype=...)`; gradients flow back to
+            `x` in its own dtype. None keeps `x`'s dtype.
 
     Returns:
         `(*shape)` probabilities that sum to 1 along `dim`.
 
     Raises:
-        TypeError: if `dim` is not an int.
+        TypeError: if `dim` is not an int, or `dtype` is not a floating dtype.
         ValueError: if `dim` is out of range for `x`.
 
     Examples:
@@ -201,26 +222,30 @@ def softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
         >>> print(funcnet.softmax(jnp.array([[1.0, 1.0], [0.0, 1e4]])))
         [[0.5 0.5]
          [0.  1. ]]
+        >>> funcnet.softmax(jnp.array([1.0, 2.0], jnp.float64), dtype=jnp.float32).dtype
+        dtype('float32')
     """
-    x = _floating("softmax", x)
+    x = _cast("softmax", _floating("softmax", x), dtype)
     axis = _check_dim("softmax", dim, x.ndim)
     if x.ndim == 0:  # PyTorch treats a scalar as one class: probability 1
         return jax.nn.softmax(x[None], axis=0)[0]
     return jax.nn.softmax(x, axis=axis)
 
 
-def log_softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
+def log_softmax(x: ArrayLike, dim: int = -1, *, dtype: DTypeLike | None = None) -> jax.Array:
     """Log of softmax along `dim`: $x_i - \\log \\sum_j e^{x_j}$, computed stably.
 
     Args:
         x: `(*shape)` input (logits).
         dim: the axis that is normalised.
+        dtype: if given, `x` is cast to it before computing, as
+            `torch.nn.functional.log_softmax(x, dim, dtype=...)`. None keeps `x`'s dtype.
 
     Returns:
         `(*shape)` log-probabilities; `exp` of them sums to 1 along `dim`.
 
     Raises:
-        TypeError: if `dim` is not an int.
+        TypeError: if `dim` is not an int, or `dtype` is not a floating dtype.
         ValueError: if `dim` is out of range for `x`.
 
     Examples:
@@ -228,8 +253,10 @@ def log_softmax(x: ArrayLike, dim: int = -1) -> jax.Array:
         >>> import funcnet
         >>> print(funcnet.log_softmax(jnp.array([0.0, 0.0])))
         [-0.6931 -0.6931]
+        >>> funcnet.log_softmax(jnp.array([0.0, 0.0], jnp.float32), dtype=jnp.float64).dtype
+        dtype('float64')
     """
-    x = _floating("log_softmax", x)
+    x = _cast("log_softmax", _floating("log_softmax", x), dtype)
     axis = _check_dim("log_softmax", dim, x.ndim)
     if x.ndim == 0:  # one class: log-probability 0
         return jax.nn.log_softmax(x[None], axis=0)[0]
