@@ -55,3 +55,116 @@ def test_softmax_dtype_none_keeps_the_input_dtype(name):
 def test_softmax_dtype_must_be_floating(name, dtype):
     with pytest.raises(TypeError, match=f"{name}: dtype must be a floating dtype or None"):
         getattr(funcnet, name)(jnp.ones(3), dtype=dtype)
+
+
+def _torch_leaf(x) -> torch.Tensor:
+    return torch.tensor(np.asarray(x), dtype=torch.float64, requires_grad=True)
+
+
+def _value_and_input_grad(function, x, cotangent):
+    def loss(x):
+        y = function(x)
+        return jnp.sum(y * cotangent), y
+
+    (_, y), grad = jax.jit(jax.value_and_grad(loss, has_aux=True))(jnp.asarray(x))
+    return np.asarray(y), np.asarray(grad)
+
+
+def _compare(function, torch_function, x):
+    y_shape = jax.eval_shape(function, jnp.asarray(x)).shape
+    cotangent = _normal(y_shape, seed=3)
+    y, grad = _value_and_input_grad(function, x, cotangent)
+    t = _torch_leaf(x)
+    ty = torch_function(t)
+    (ty * torch.from_numpy(cotangent)).sum().backward()
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+SIZE_FORMS = [
+    {"kernel_size": (3,)},
+    {"kernel_size": 3, "padding": (1,)},
+    {"kernel_size": 3, "stride": (2,)},
+    {"kernel_size": (3,), "stride": (2,), "padding": (1,)},
+]
+
+
+@pytest.mark.parametrize("config", [*SIZE_FORMS, {"kernel_size": 3, "dilation": (2,)}], ids=str)
+def test_conv2d_size_forms_match_torch(config):
+    layer = funcnet.Conv2d(2, 3, **config)
+    params = {
+        "weight": jnp.asarray(_normal(layer.weight_shape, seed=1)),
+        "bias": jnp.asarray(_normal((3,), seed=2)),
+    }
+    weight, bias = (torch.tensor(np.asarray(params[k])) for k in ("weight", "bias"))
+    # torch.nn.Conv2d refuses kernel_size=(k,); the functional form takes the weight as is.
+    torch_config = {k: v for k, v in config.items() if k != "kernel_size"}
+    x = _normal((2, 2, 7, 7))
+    assert (
+        layer.output_shape((2, 2, 7, 7))
+        == jax.eval_shape(lambda x: layer.apply(params, x), jnp.asarray(x)).shape
+    )
+    _compare(
+        lambda x: layer.apply(params, x),
+        lambda t: TF.conv2d(t, weight, bias, **torch_config),
+        x,
+    )
+
+
+POOL_FORMS = [*SIZE_FORMS, {"kernel_size": 3, "stride": ()}, {"kernel_size": 2, "stride": None}]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [(funcnet.MaxPool2d, torch.nn.MaxPool2d), (funcnet.AvgPool2d, torch.nn.AvgPool2d)],
+    ids=["MaxPool2d", "AvgPool2d"],
+)
+@pytest.mark.parametrize("config", POOL_FORMS, ids=str)
+def test_pool_size_forms_match_torch(ours, theirs, config):
+    layer = ours(**config)
+    x = _normal((2, 2, 7, 7))
+    assert (
+        layer.output_shape(x.shape)
+        == jax.eval_shape(lambda x: layer.apply({}, x), jnp.asarray(x)).shape
+    )
+    _compare(lambda x: layer.apply({}, x), theirs(**config), x)
+
+
+def test_max_pool_dilation_one_tuple_matches_torch():
+    config = {"kernel_size": 3, "dilation": (2,)}
+    _compare(
+        lambda x: funcnet.MaxPool2d(**config).apply({}, x),
+        torch.nn.MaxPool2d(**config),
+        _normal((1, 2, 7, 7)),
+    )
+
+
+def test_pool_stride_defaults_to_the_kernel_size():
+    assert funcnet.MaxPool2d(3, stride=()).stride == 3
+    assert funcnet.AvgPool2d((3,), stride=[]).stride == (3,)
+
+
+@pytest.mark.parametrize("argument", ["kernel_size", "stride", "padding", "dilation"])
+def test_conv2d_wrong_length_names_the_argument(argument):
+    config = {"kernel_size": 3, argument: (1, 1, 1)}
+    with pytest.raises(
+        ValueError,
+        match=rf"Conv2d: {argument} must be .* got \(1, 1, 1\), which has 3 entries instead "
+        r"of 2 \(or 1, used for both\)",
+    ):
+        funcnet.Conv2d(2, 3, **config)
+
+
+@pytest.mark.parametrize("ours", [funcnet.MaxPool2d, funcnet.AvgPool2d], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("argument", ["kernel_size", "stride", "padding"])
+def test_pool_wrong_length_names_the_argument(ours, argument):
+    config = {"kernel_size": 3, argument: (0, 0, 0) if argument == "padding" else (1, 1, 1)}
+    with pytest.raises(
+        ValueError, match=rf"{ours.__name__}: {argument} must be .* which has 3 entries instead"
+    ):
+        ours(**config)
+
+
+def test_conv2d_empty_stride_is_refused_as_in_torch():
+    with pytest.raises(ValueError, match=r"Conv2d: stride must be .* has 0 entries"):
+        funcnet.Conv2d(2, 3, 3, stride=())

@@ -27,8 +27,11 @@ _PADDING_STRINGS = ("same", "valid")
 def as_pair(value: object, name: str, owner: str, *, minimum: int) -> Pair:
     """`value` as `(height, width)`: an int is used for both, a pair is taken as given.
 
+    A 1-tuple `(v,)` means `(v, v)`, as PyTorch's functional convolutions and pooling
+    expand it.
+
     Args:
-        value: an int or a sequence of two ints.
+        value: an int or a sequence of one or two ints.
         name: the argument's name, for the error message.
         owner: the layer's name, for the error message.
         minimum: the smallest allowed entry (1 for sizes, 0 for padding).
@@ -40,8 +43,12 @@ def as_pair(value: object, name: str, owner: str, *, minimum: int) -> Pair:
     allowed = "a positive int" if minimum == 1 else "a non-negative int"
     message = f"{owner}: {name} must be {allowed} or a pair of them, got {value!r}"
     items = tuple(value) if isinstance(value, tuple | list) else (value, value)
+    if len(items) == 1:
+        items = items * 2
     if len(items) != 2:
-        raise ValueError(f"{message}, which has {len(items)} entries instead of 2.")
+        raise ValueError(
+            f"{message}, which has {len(items)} entries instead of 2 (or 1, used for both)."
+        )
     pair = []
     for item in items:
         if isinstance(item, bool):
@@ -82,12 +89,13 @@ class Conv2d(Layer):
     Args:
         in_channels: channels of the input, $C$.
         out_channels: channels of the output.
-        kernel_size: `k` or `(kh, kw)`.
-        stride: `s` or `(sh, sw)`.
-        padding: `p` or `(ph, pw)` zeros on both sides; `"valid"` for none; `"same"`
-            for an output as large as the input (stride 1 only, as in PyTorch; an odd
-            total goes one more to the bottom and right, as PyTorch pads).
-        dilation: spacing `d` or `(dh, dw)` between kernel taps.
+        kernel_size: `k` or `(kh, kw)`; `(k,)` means `(k, k)` (torch.nn.Conv2d refuses
+            it; `torch.nn.functional.conv2d` takes any square kernel).
+        stride: `s` or `(sh, sw)`; `(s,)` means `(s, s)`, as in PyTorch.
+        padding: `p`, `(p,)` or `(ph, pw)` zeros on both sides; `"valid"` for none;
+            `"same"` for an output as large as the input (stride 1 only, as in PyTorch;
+            an odd total goes one more to the bottom and right, as PyTorch pads).
+        dilation: spacing `d` or `(dh, dw)` between kernel taps; `(d,)` means `(d, d)`.
         groups: split channels into this many independent groups; `in_channels` and
             `out_channels` must both be divisible by it.
         bias: whether to add the learned bias $b$.

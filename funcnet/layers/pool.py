@@ -38,8 +38,9 @@ class _Pool2d(Layer):
 
     def _validate(self) -> None:
         name = type(self).__name__
-        if self.stride is None:
-            object.__setattr__(self, "stride", self.kernel_size)  # PyTorch's default
+        # PyTorch's default: None, or an empty sequence as max_pool2d's stride=().
+        if self.stride is None or (isinstance(self.stride, tuple | list) and not self.stride):
+            object.__setattr__(self, "stride", _raw(self.kernel_size))
         for field in ("kernel_size", "stride", "padding", "dilation"):
             if field in self.__dataclass_fields__:
                 object.__setattr__(self, field, _raw(getattr(self, field)))
@@ -125,8 +126,9 @@ class MaxPool2d(_Pool2d):
     """The maximum over each window, as `torch.nn.MaxPool2d`.
 
     Args:
-        kernel_size: window size `k` or `(kh, kw)`.
-        stride: step `s` or `(sh, sw)`; None means `kernel_size`, as in PyTorch.
+        kernel_size: window size `k` or `(kh, kw)`; `(k,)` means `(k, k)`, as in PyTorch.
+        stride: step `s`, `(s,)` or `(sh, sw)`; None or `()` means `kernel_size`, as in
+            PyTorch.
         padding: implicit $-\\infty$ on both sides, `p` or `(ph, pw)`; at most
             `kernel_size // 2`, as PyTorch requires.
         dilation: spacing `d` or `(dh, dw)` between window elements.
@@ -217,8 +219,9 @@ class AvgPool2d(_Pool2d):
     """The mean over each window, as `torch.nn.AvgPool2d`.
 
     Args:
-        kernel_size: window size `k` or `(kh, kw)`.
-        stride: step `s` or `(sh, sw)`; None means `kernel_size`, as in PyTorch.
+        kernel_size: window size `k` or `(kh, kw)`; `(k,)` means `(k, k)`, as in PyTorch.
+        stride: step `s`, `(s,)` or `(sh, sw)`; None or `()` means `kernel_size`, as in
+            PyTorch.
         padding: implicit zeros on both sides, `p` or `(ph, pw)`; at most
             `kernel_size // 2`, as PyTorch requires.
         ceil_mode: round the output size up instead of down (PyTorch's rule).
