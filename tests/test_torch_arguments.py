@@ -168,3 +168,64 @@ def test_pool_wrong_length_names_the_argument(ours, argument):
 def test_conv2d_empty_stride_is_refused_as_in_torch():
     with pytest.raises(ValueError, match=r"Conv2d: stride must be .* has 0 entries"):
         funcnet.Conv2d(2, 3, 3, stride=())
+
+
+INDEX_CASES = [
+    ({"kernel_size": 2}, (2, 3, 6, 6)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 7, 7)),
+    ({"kernel_size": (2, 3), "stride": (1, 2), "padding": (1, 0)}, (1, 2, 5, 6)),
+    ({"kernel_size": 3, "dilation": 2, "padding": 1}, (1, 2, 7, 8)),
+    ({"kernel_size": 2, "ceil_mode": True}, (1, 2, 5, 5)),
+    ({"kernel_size": (3,), "stride": ()}, (2, 7, 7)),
+]
+
+
+@pytest.mark.parametrize(("config", "shape"), INDEX_CASES, ids=str)
+def test_max_pool_return_indices_matches_torch(config, shape):
+    layer = funcnet.MaxPool2d(**config, return_indices=True)
+    x = _normal(shape)
+    cotangent = _normal(layer.output_shape(shape), seed=3)
+
+    def loss(x):
+        y, indices = layer.apply({}, x)
+        return jnp.sum(y * cotangent), (y, indices)
+
+    (_, (y, indices)), grad = jax.jit(jax.value_and_grad(loss, has_aux=True))(jnp.asarray(x))
+    t = _torch_leaf(x)
+    ty, tindices = torch.nn.MaxPool2d(**config, return_indices=True)(t)
+    (ty * torch.from_numpy(cotangent)).sum().backward()
+
+    assert y.shape == indices.shape == layer.output_shape(shape)
+    assert indices.dtype == jnp.int64 and tindices.dtype == torch.int64
+    np.testing.assert_array_equal(np.asarray(indices), tindices.numpy())
+    np.testing.assert_allclose(np.asarray(y), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(grad), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_indices_pick_the_first_of_tied_maxima_as_torch():
+    x = np.zeros((1, 1, 4, 4))
+    _, indices = funcnet.MaxPool2d(2, return_indices=True).apply({}, x)
+    _, tindices = torch.nn.MaxPool2d(2, return_indices=True)(torch.from_numpy(x))
+    np.testing.assert_array_equal(np.asarray(indices), tindices.numpy())
+
+
+def test_max_pool_return_indices_composes_with_vmap_and_eval_shape():
+    layer = funcnet.MaxPool2d(2, return_indices=True)
+    xs = jnp.asarray(_normal((3, 2, 4, 4)))
+    ys, indices = jax.vmap(lambda x: layer.apply({}, x))(xs)
+    y1, i1 = layer.apply({}, xs[1])
+    np.testing.assert_array_equal(ys[1], y1)
+    np.testing.assert_array_equal(indices[1], i1)
+    shapes = jax.eval_shape(lambda x: layer.apply({}, x), xs)
+    assert [s.shape for s in shapes] == [(3, 2, 2, 2)] * 2
+
+
+def test_max_pool_return_indices_off_by_default_and_keyword_only():
+    assert funcnet.MaxPool2d(2).return_indices is False
+    assert funcnet.MaxPool2d(2, None, 0, 1, True).ceil_mode is True
+    assert repr(funcnet.MaxPool2d(2, return_indices=True)).endswith(", return_indices=True)")
+
+
+def test_max_pool_return_indices_must_be_bool():
+    with pytest.raises(TypeError, match="MaxPool2d: return_indices must be True or False"):
+        funcnet.MaxPool2d(2, return_indices=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import jax
 import jax.numpy as jnp
@@ -134,10 +134,15 @@ class MaxPool2d(_Pool2d):
         dilation: spacing `d` or `(dh, dw)` between window elements.
         ceil_mode: round the output size up instead of down, so a last partial window
             counts (PyTorch's rule: it must start inside the input or left padding).
+        return_indices: keyword-only (ceil_mode keeps its place as the fifth positional
+            argument); if True, `apply` returns `(y, indices)`, where `indices` are
+            PyTorch's: the position `h * W + w` of each window's first maximum within its
+            `(H, W)` plane, int64 with x64 on (the default int otherwise).
 
     Shapes:
         x: `(N, C, H, W)` or `(C, H, W)` -> y: `(N, C, H_out, W_out)` or `(C, H_out, W_out)`,
         $H_{out} = \\lfloor (H + 2p - d (k - 1) - 1) / s \\rfloor + 1$ (ceiling in ceil mode).
+        `indices`, when returned, has the shape of y.
 
     Gradients go to the first maximum of each window in row-major order, as in PyTorch.
 
@@ -156,6 +161,10 @@ class MaxPool2d(_Pool2d):
         >>> print(pool({}, x))
         [[[[ 5.  7.]
            [13. 15.]]]]
+        >>> y, indices = MaxPool2d(2, return_indices=True)({}, x)
+        >>> print(indices)
+        [[[[ 5  7]
+           [13 15]]]]
     """
 
     kernel_size: int | Pair
@@ -163,17 +172,27 @@ class MaxPool2d(_Pool2d):
     padding: int | Pair = 0
     dilation: int | Pair = 1
     ceil_mode: bool = False
+    _: KW_ONLY
+    return_indices: bool = False
 
     def __post_init__(self) -> None:
         self._validate()
+        if not isinstance(self.return_indices, bool):
+            raise TypeError(
+                f"MaxPool2d: return_indices must be True or False, got {self.return_indices!r}."
+            )
 
     def __repr__(self) -> str:
+        extra = ", return_indices=True" if self.return_indices else ""
         return (
             f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}, "
-            f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode})"
+            f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+            f"{extra})"
         )
 
-    def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
+    def _apply(
+        self, params: Params, x: jax.Array, *, key, training
+    ) -> jax.Array | tuple[jax.Array, jax.Array]:
         if not (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)):
             raise TypeError(
                 f"{self!r} expects a real-valued input, got dtype {x.dtype}; convert it "
@@ -186,18 +205,38 @@ class MaxPool2d(_Pool2d):
             lowest = np.array(-np.inf, x.dtype)
         else:
             lowest = np.array(np.iinfo(x.dtype).min, x.dtype)
+        if self.return_indices:
+            return self._with_indices(x, pads, lowest)
         if dilation != (1, 1):
-            return self._dilated(x, pads, lowest)
+            stacked = self._taps(x, pads, lowest)
+            first = jnp.argmax(stacked, axis=-1, keepdims=True)
+            return jnp.take_along_axis(stacked, first, axis=-1)[..., 0]
         return lax.reduce_window(x, lowest, lax.max, lead + kernel, lead + stride, pads)
 
-    def _dilated(self, x: jax.Array, pads: list[Pair], lowest: np.ndarray) -> jax.Array:
-        """Dilated windows as strided slices, one per kernel tap.
+    def _with_indices(
+        self, x: jax.Array, pads: list[Pair], lowest: np.ndarray
+    ) -> tuple[jax.Array, jax.Array]:
+        """The maxima and PyTorch's indices: each window's first maximum (row-major),
+        located by the same tap through an array of flat positions `h * W + w`."""
+        height, width = x.shape[-2:]
+        index_dtype = jnp.asarray(0).dtype  # int64 with x64 on, as PyTorch's indices
+        positions = jnp.arange(height * width, dtype=index_dtype).reshape(height, width)
+        positions = jnp.broadcast_to(positions, x.shape)
+        stacked = self._taps(x, pads, lowest)
+        first = jnp.argmax(stacked, axis=-1, keepdims=True)
+        values = jnp.take_along_axis(stacked, first, axis=-1)[..., 0]
+        where = self._taps(positions, pads, np.array(-1, index_dtype))
+        return values, jnp.take_along_axis(where, first, axis=-1)[..., 0]
 
-        JAX has no gradient for a dilated `reduce_window` max, so the taps are stacked
-        and the first maximum (PyTorch's choice) is picked with `argmax`.
+    def _taps(self, x: jax.Array, pads: list[Pair], fill: np.ndarray) -> jax.Array:
+        """`(*x.shape[:-2], H_out, W_out, kh * kw)`: each window's cells, row-major.
+
+        JAX has no gradient for a dilated `reduce_window` max, so dilated windows (and
+        those whose indices are wanted) are stacked as strided slices, one per kernel
+        tap, and the first maximum (PyTorch's choice) is picked with `argmax`.
         """
         kernel, stride, _, dilation = self._geometry()
-        padded = jnp.pad(x, pads, constant_values=lowest)
+        padded = jnp.pad(x, pads, constant_values=fill)
         lead = x.ndim - 2
         sizes = self._sizes(x.shape[-2:])
         taps = []
@@ -209,9 +248,7 @@ class MaxPool2d(_Pool2d):
                 ]
                 start, limit = (0,) * lead + offsets, (*x.shape[:lead], *ends)
                 taps.append(lax.slice(padded, start, limit, (1,) * lead + stride))
-        stacked = jnp.stack(taps, axis=-1)
-        first = jnp.argmax(stacked, axis=-1, keepdims=True)
-        return jnp.take_along_axis(stacked, first, axis=-1)[..., 0]
+        return jnp.stack(taps, axis=-1)
 
 
 @dataclass(frozen=True, repr=False)
