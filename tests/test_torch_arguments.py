@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as TF
 
 import funcnet
+from funcnet.layers import MaxUnpool2d
 
 _TORCH_DTYPES = {jnp.float32: torch.float32, jnp.float64: torch.float64}
 
@@ -229,3 +230,101 @@ def test_max_pool_return_indices_off_by_default_and_keyword_only():
 def test_max_pool_return_indices_must_be_bool():
     with pytest.raises(TypeError, match="MaxPool2d: return_indices must be True or False"):
         funcnet.MaxPool2d(2, return_indices=1)
+
+
+UNPOOL_CASES = [
+    ({"kernel_size": 2}, (2, 3, 6, 6), None),
+    ({"kernel_size": 2}, (1, 2, 5, 5), (5, 5)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (2, 2, 7, 7), None),
+    ({"kernel_size": (2, 3), "stride": (1, 2), "padding": (1, 0)}, (1, 2, 5, 6), (5, 6)),
+    ({"kernel_size": 3}, (2, 6, 7), (1, 2, 6, 7)),
+]
+
+
+@pytest.mark.parametrize(("config", "shape", "output_size"), UNPOOL_CASES, ids=str)
+def test_max_unpool_matches_torch(config, shape, output_size):
+    pooled, indices = funcnet.MaxPool2d(**config, return_indices=True).apply({}, _normal(shape))
+    unpool = MaxUnpool2d(**config)
+    cotangent = _normal(shape if output_size else unpool.output_shape(pooled.shape), seed=4)
+
+    def loss(pooled):
+        y = unpool.apply({}, (pooled, indices), output_size=output_size)
+        return jnp.sum(y * cotangent), y
+
+    (_, y), grad = jax.jit(jax.value_and_grad(loss, has_aux=True))(pooled)
+    t = _torch_leaf(pooled)
+    ty = torch.nn.MaxUnpool2d(**config)(t, torch.tensor(np.asarray(indices)), output_size)
+    (ty * torch.from_numpy(cotangent)).sum().backward()
+
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(np.asarray(y), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(grad), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_max_unpool_layer_contract():
+    """The shared layer check, for a layer that takes the pair (x, indices)."""
+    layer = MaxUnpool2d(2)
+    x = jnp.asarray(_normal((2, 3, 3, 3)))
+    _, indices = funcnet.MaxPool2d(2, return_indices=True).apply({}, _normal((2, 3, 6, 6)))
+    promised = layer.output_shape(x.shape)
+    assert promised == (2, 3, 6, 6)
+    assert layer.init(jax.random.key(0), x.shape) == {}
+    y = layer({}, (x, indices))
+    assert y.shape == promised
+    assert jax.eval_shape(lambda v: layer.apply({}, (v, indices)), x).shape == promised
+    np.testing.assert_array_equal(jax.jit(lambda v: layer.apply({}, (v, indices)))(x), y)
+    grad = jax.grad(lambda v: jnp.sum(jnp.sin(layer.apply({}, (v, indices)))))(x)
+    np.testing.assert_allclose(grad, jnp.cos(x), rtol=1e-12)
+    ys = jax.vmap(lambda v, i: layer.apply({}, (v, i)))(
+        jnp.stack([x, 2 * x]), jnp.stack([indices] * 2)
+    )
+    np.testing.assert_allclose(ys[1], 2 * y, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda u: u.apply({}, jnp.ones((1, 1, 2, 2))), TypeError, r"the pair \(x, indices\)"),
+        (
+            lambda u: u.apply({}, (jnp.ones((1, 1, 2, 2)), jnp.zeros((1, 1, 2, 1), int))),
+            ValueError,
+            "Expected shape of indices to be same as that of the input",
+        ),
+        (
+            lambda u: u.apply({}, (jnp.ones((1, 1, 2, 2)), jnp.zeros((1, 1, 2, 2)))),
+            TypeError,
+            "indices must be integers",
+        ),
+        (
+            lambda u: u.apply(
+                {}, (jnp.ones((1, 1, 2, 2)), jnp.zeros((1, 1, 2, 2), int)), output_size=(6, 6)
+            ),
+            ValueError,
+            r"invalid output_size \(6, 6\): .* strictly between \(2, 2\) and \(6, 6\)",
+        ),
+        (
+            lambda u: u.apply(
+                {}, (jnp.ones((1, 1, 2, 2)), jnp.zeros((1, 1, 2, 2), int)), output_size=(1, 4, 4)
+            ),
+            ValueError,
+            "output_size must have 2 or 4 entries",
+        ),
+        (lambda u: u.output_shape((2, 2)), funcnet.ShapeError, "should be a 3d or 4d Tensor"),
+    ],
+)
+def test_max_unpool_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call(MaxUnpool2d(2))
+
+
+def test_max_unpool_size_forms_equal_the_int_forms():
+    # torch.nn.MaxUnpool2d refuses these forms; MaxPool2d takes them, so its pair does.
+    x = jnp.asarray(_normal((1, 2, 3, 3)))
+    indices = jnp.broadcast_to(jnp.arange(9).reshape(3, 3) * 2, (1, 2, 3, 3))
+    ours = MaxUnpool2d((3,), stride=(), padding=(1,)).apply({}, (x, indices))
+    np.testing.assert_array_equal(ours, MaxUnpool2d(3, padding=1).apply({}, (x, indices)))
+
+
+def test_max_unpool_wrong_length_names_the_argument():
+    with pytest.raises(ValueError, match=r"MaxUnpool2d: padding must be .* 3 entries instead"):
+        MaxUnpool2d(2, padding=(0, 0, 0))

@@ -18,7 +18,7 @@ from funcnet.layers.activation import (
 from funcnet.layers.conv import Conv2d
 from funcnet.layers.dropout import Dropout
 from funcnet.layers.linear import Linear
-from funcnet.layers.pool import AvgPool2d, MaxPool2d
+from funcnet.layers.pool import AvgPool2d, MaxPool2d, MaxUnpool2d
 from funcnet.layers.sequential import Sequential
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MaxPool2d",
+    "MaxUnpool2d",
     "Params",
     "ReLU",
     "Sequential",
