@@ -14,10 +14,12 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import contextlib
 import importlib
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 from derivations._result import ClaimVerdict, Result, run_check
@@ -37,10 +39,11 @@ TOPICS: dict[str, str] = {
 }
 
 #: Topics ``python -m derivations`` runs in a worker process while the others run in
-#: its own: the cross-check imports JAX and compiles with XLA, which then overlaps with
-#: the SymPy checks instead of following them, and its 64-bit switch stays out of the
-#: main process.
-ISOLATED: tuple[str, ...] = ("crosscheck",)
+#: its own, on a second core: the cross-check, whose JAX import and XLA compilation then
+#: overlap with the SymPy checks (and whose 64-bit switch stays out of the main
+#: process), and the Fourier topic, the only one that integrates symbolically, so
+#: SymPy's integrator warms up there alone. Together they take about as long as the rest.
+ISOLATED: tuple[str, ...] = ("fourier", "crosscheck")
 
 
 def stream(
@@ -139,9 +142,19 @@ def _start(
     try:
         # spawn: a fresh interpreter, safe even when this process already runs JAX's threads.
         context = multiprocessing.get_context("spawn")
-        executor = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context)
+        executor = concurrent.futures.ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=_exit_without_teardown
+        )
         return executor, {
             check: executor.submit(run_check, check, topic) for check, topic in checks
         }
     except OSError:  # no worker process can start here: everything runs in this process
         return None, {}
+
+
+def _exit_without_teardown() -> None:
+    # Runs in the worker. By the time it is asked to stop, every result it computed has
+    # been delivered (multiprocessing flushes its queues before the interpreter exits),
+    # so the interpreter's own teardown (JAX's and SymPy's modules, about half a second,
+    # which the calling process would wait for) is skipped.
+    atexit.register(os._exit, 0)

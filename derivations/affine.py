@@ -240,7 +240,7 @@ def polynomial_activation_fails() -> Result:
         statement=eq(derivatives[-1], 0),
         verified=third == 0,
         detail=f"third derivative of the width-{width} network: {third}",
-        steps=[eq(d, e) for d, e in zip(derivatives, expanded, strict=True)],
+        steps=[eq(d, e) for d, e in zip(derivatives[:2], expanded, strict=False)],
     )
 
 

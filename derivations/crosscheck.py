@@ -12,6 +12,7 @@ evaluated with mpmath at 30 digits, so overflow in an intermediate (``e^z`` for 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -77,56 +78,68 @@ def _reference(expr: sp.Expr, points: np.ndarray) -> np.ndarray:
         return np.array([float(fn(mpmath.mpf(float(p)))) for p in points])
 
 
-def _all_grads(jax: ModuleType, functions: list[Callable[[Any], Any]]) -> list[np.ndarray]:
-    # One compiled program for all functions: compiling each separately (or running
-    # eagerly, which compiles every primitive) costs seconds.
-    grads = jax.jit(lambda g: [jax.vmap(jax.grad(f))(g) for f in functions])
-    return [np.asarray(v) for v in grads(jax.numpy.asarray(GRID, dtype="float64"))]
+def _activation_functions(funcnet: ModuleType) -> dict[str, Callable[[Any], Any]]:
+    return {
+        "sigmoid": funcnet.sigmoid,
+        "tanh": funcnet.tanh,
+        "softplus": funcnet.softplus,
+        "silu": funcnet.silu,
+        "gelu": funcnet.gelu,
+        "gelu_tanh": lambda x: funcnet.gelu(x, approximate="tanh"),
+        "relu": funcnet.relu,
+        "leaky_relu(0.01)": funcnet.leaky_relu,
+        "leaky_relu(0.2)": lambda x: funcnet.leaky_relu(x, negative_slope=0.2),
+        "elu(1)": funcnet.elu,
+        "elu(1.5)": lambda x: funcnet.elu(x, alpha=1.5),
+    }
 
 
-def _activation_cases(funcnet: ModuleType) -> dict[str, tuple[Callable, sp.Expr, sp.Expr, float]]:
-    # name -> (funcnet function of one array, the function named, its symbolic derivative
-    # (a convention at a kink), tolerance)
+def _activation_symbols() -> dict[str, tuple[sp.Expr, sp.Expr, float]]:
+    # name -> (the function named, its symbolic derivative (a convention at a kink),
+    # tolerance), for the functions of _activation_functions.
     def d(f: sp.Expr) -> sp.Expr:
         return sp.Derivative(f, z)
 
-    fifth, hundredth = sp.Rational(1, 5), sp.Rational(1, 100)
+    fifth, hundredth, three_halves = sp.Rational(1, 5), sp.Rational(1, 100), sp.Rational(3, 2)
     # funcnet's softplus returns x itself above threshold 20 (PyTorch's switch), so its
     # derivative there is 1 instead of sigmoid(z): off by at most sigmoid(-20) ~ 2.1e-9.
     switch = float(sym.sigmoid(sp.Integer(-20))) * 1.01
     return {
-        "sigmoid": (funcnet.sigmoid, Sigmoid(z), d(Sigmoid(z)), TOLERANCE),
-        "tanh": (funcnet.tanh, Tanh(z), d(Tanh(z)), TOLERANCE),
-        "softplus": (funcnet.softplus, Softplus(z), d(Softplus(z)), switch),
-        "silu": (funcnet.silu, SiLU(z), d(SiLU(z)), TOLERANCE),
-        "gelu": (funcnet.gelu, GELU(z), d(GELU(z)), TOLERANCE),
-        "gelu_tanh": (
-            lambda x: funcnet.gelu(x, approximate="tanh"),
-            GELUTanh(z),
-            d(GELUTanh(z)),
-            TOLERANCE,
-        ),
-        "relu": (funcnet.relu, ReLU(z), sym.relu_derivative(z), 0.0),
+        "sigmoid": (Sigmoid(z), d(Sigmoid(z)), TOLERANCE),
+        "tanh": (Tanh(z), d(Tanh(z)), TOLERANCE),
+        "softplus": (Softplus(z), d(Softplus(z)), switch),
+        "silu": (SiLU(z), d(SiLU(z)), TOLERANCE),
+        "gelu": (GELU(z), d(GELU(z)), TOLERANCE),
+        "gelu_tanh": (GELUTanh(z), d(GELUTanh(z)), TOLERANCE),
+        "relu": (ReLU(z), sym.relu_derivative(z), 0.0),
         "leaky_relu(0.01)": (
-            funcnet.leaky_relu,
             LeakyReLU(z, hundredth),
             sym.leaky_relu_derivative(z, hundredth),
             TOLERANCE,
         ),
-        "leaky_relu(0.2)": (
-            lambda x: funcnet.leaky_relu(x, negative_slope=0.2),
-            LeakyReLU(z, fifth),
-            sym.leaky_relu_derivative(z, fifth),
-            TOLERANCE,
-        ),
-        "elu(1)": (funcnet.elu, ELU(z, 1), sym.elu_derivative(z, sp.Integer(1)), TOLERANCE),
+        "leaky_relu(0.2)": (LeakyReLU(z, fifth), sym.leaky_relu_derivative(z, fifth), TOLERANCE),
+        "elu(1)": (ELU(z, 1), sym.elu_derivative(z, sp.Integer(1)), TOLERANCE),
         "elu(1.5)": (
-            lambda x: funcnet.elu(x, alpha=1.5),
-            ELU(z, sp.Rational(3, 2)),
-            sym.elu_derivative(z, sp.Rational(3, 2)),
+            ELU(z, three_halves),
+            sym.elu_derivative(z, three_halves),
             TOLERANCE,
         ),
     }
+
+
+@functools.cache
+def _activation_grads() -> dict[str, np.ndarray]:
+    """``jax.grad`` of each activation over :data:`GRID`, in float64, by name.
+
+    One compiled program for all of them, shared by :func:`derivatives` and
+    :func:`kink_conventions`: compiling each function separately (or running eagerly,
+    which compiles every primitive) costs seconds.
+    """
+    with _float64() as (jax, funcnet):
+        functions = _activation_functions(funcnet)
+        grads = jax.jit(lambda g: {k: jax.vmap(jax.grad(f))(g) for k, f in functions.items()})
+        found = grads(jax.numpy.asarray(GRID, dtype="float64"))
+        return {k: np.asarray(v) for k, v in found.items()}
 
 
 def _bound(numeric: sp.Expr, exact: sp.Expr, tolerance: float) -> sp.Le:
@@ -144,14 +157,12 @@ def derivatives() -> Result:
         >>> derivatives().verified
         True
     """
-    with _float64() as (jax, funcnet):
-        cases = _activation_cases(funcnet)
-        numeric = _all_grads(jax, [fn for fn, _, _, _ in cases.values()])
+    cases, numeric = _activation_symbols(), _activation_grads()
     errors = {
-        name: float(np.max(np.abs(values - _reference(evaluate(expr), GRID))))
-        for (name, (_, _, expr, _)), values in zip(cases.items(), numeric, strict=True)
+        name: float(np.max(np.abs(numeric[name] - _reference(evaluate(expr), GRID))))
+        for name, (_, expr, _) in cases.items()
     }
-    ok = all(errors[name] <= tolerance for name, (_, _, _, tolerance) in cases.items())
+    ok = all(errors[name] <= tolerance for name, (_, _, tolerance) in cases.items())
     f = sp.Function("f")(z)
     return result(
         "crosscheck.derivatives",
@@ -168,7 +179,7 @@ def derivatives() -> Result:
         values={"max_error": errors},
         steps=[
             _bound(JaxGrad(named, z), expr, max(tolerance, TOLERANCE))
-            for _, named, expr, tolerance in cases.values()
+            for named, expr, tolerance in cases.values()
         ],
     )
 
@@ -180,8 +191,7 @@ def kink_conventions() -> Result:
         >>> kink_conventions().verified
         True
     """
-    with _float64() as (jax, funcnet):
-        found = _kink_values(jax, funcnet)
+    found = _kink_values()
     ok = all(abs(numeric - float(value)) <= TOLERANCE for numeric, _, value in found.values())
     return result(
         "crosscheck.kink_conventions",
@@ -194,33 +204,18 @@ def kink_conventions() -> Result:
     )
 
 
-def _kink_values(
-    jax: ModuleType, funcnet: ModuleType
-) -> dict[str, tuple[float, sp.Expr, sp.Expr]]:
-    # name -> (jax.grad at 0, its statement, the symbolic convention's value at 0)
-    zero = jax.numpy.asarray(0.0, dtype="float64")
-    fifth, three_halves = sp.Rational(1, 5), sp.Rational(3, 2)
-    cases = {
-        "relu": (funcnet.relu, ReLU(z), sym.relu_derivative(z)),
-        "leaky_relu(0.2)": (
-            lambda x: funcnet.leaky_relu(x, negative_slope=0.2),
-            LeakyReLU(z, fifth),
-            sym.leaky_relu_derivative(z, fifth),
-        ),
-        "elu(1.5)": (
-            lambda x: funcnet.elu(x, alpha=1.5),
-            ELU(z, three_halves),
-            sym.elu_derivative(z, three_halves),
-        ),
-    }
-    # jit: compiled once per function instead of once per primitive.
+def _kink_values() -> dict[str, tuple[float, sp.Expr, sp.Expr]]:
+    # name -> (jax.grad at 0, its statement, the symbolic convention's value at 0); the
+    # gradients are the ones over GRID, which holds 0 exactly.
+    zero = int(np.flatnonzero(GRID == 0.0)[0])
+    grads, symbols = _activation_grads(), _activation_symbols()
     return {
-        k: (
-            float(jax.jit(jax.grad(f))(zero)),
-            sp.Subs(JaxGrad(named, z), z, 0),
-            convention.subs(z, 0),
+        name: (
+            float(grads[name][zero]),
+            sp.Subs(JaxGrad(symbols[name][0], z), z, 0),
+            symbols[name][1].subs(z, 0),
         )
-        for k, (f, named, convention) in cases.items()
+        for name in ("relu", "leaky_relu(0.2)", "elu(1.5)")
     }
 
 
@@ -239,6 +234,50 @@ def _entries(n: int, entry: sp.Expr, p: sp.Matrix) -> sp.Matrix:
     return sp.Matrix(n, n, lambda i, k: entry.xreplace({_i: i, _k: k}).xreplace(values))
 
 
+#: The class index the loss gradients are checked at, and the labels of the BCE check.
+_LABEL = 2
+_BCE_LABELS = (0.0, 1.0, 0.3)
+
+
+@functools.cache
+def _softmax_and_loss_grads() -> dict[str, np.ndarray]:
+    """JAX's softmax Jacobian and loss gradients, in float64, from one compiled program.
+
+    At each logit vector of ``_POINTS``: ``jacfwd`` of softmax and ``grad`` of
+    cross-entropy, on logits and on softmax outputs; over :data:`GRID` for each label of
+    ``_BCE_LABELS``: the gradient of the summed binary cross-entropy with logits (each
+    element's own derivative). Shared by :func:`softmax_jacobian` and
+    :func:`loss_gradients`.
+    """
+    with _float64() as (jax, funcnet):
+        jnp = jax.numpy
+        target = jnp.array([_LABEL])
+
+        def cross_entropy(v: Any) -> Any:
+            return funcnet.cross_entropy(v[None, :], target)
+
+        def cross_entropy_of_softmax(v: Any) -> Any:
+            return funcnet.cross_entropy(funcnet.softmax(v)[None, :], target)
+
+        def bce(v: Any, t: Any) -> Any:
+            return funcnet.binary_cross_entropy_with_logits(v, t, reduction="sum")
+
+        def program(points: Any, grid: Any, labels: Any) -> dict[str, Any]:
+            return {
+                "softmax_jacobian": jax.vmap(jax.jacfwd(funcnet.softmax))(points),
+                "cross_entropy": jax.vmap(jax.grad(cross_entropy))(points),
+                "cross_entropy(softmax)": jax.vmap(jax.grad(cross_entropy_of_softmax))(points),
+                "bce_with_logits": jax.vmap(lambda t: jax.grad(bce)(grid, jnp.full_like(grid, t)))(
+                    labels
+                ),
+            }
+
+        found = jax.jit(program)(
+            jnp.asarray(np.stack(_POINTS)), jnp.asarray(GRID), jnp.asarray(_BCE_LABELS)
+        )
+        return {k: np.asarray(v) for k, v in found.items()}
+
+
 def softmax_jacobian() -> Result:
     """``jax.jacfwd`` of funcnet's softmax equals p_i (delta_ik - p_k), lambdified from SymPy.
 
@@ -249,9 +288,10 @@ def softmax_jacobian() -> Result:
     logits = sym.logits(4)
     entry = _p[_i] * (sp.KroneckerDelta(_i, _k) - _p[_k])
     formula = sp.lambdify(list(logits), _entries(4, entry, sym.softmax(logits)), modules="mpmath")
-    with _float64() as (jax, funcnet):
-        jacobian = jax.jit(jax.jacfwd(funcnet.softmax))
-        error = max(_vector_error(jacobian, formula, point) for point in _POINTS)
+    numeric = _softmax_and_loss_grads()["softmax_jacobian"]
+    error = max(
+        _vector_error(n, formula, point) for n, point in zip(numeric, _POINTS, strict=True)
+    )
     shown = JaxGrad(sp.Function("softmax_i")(_z), _z[_k])
     return result(
         "crosscheck.softmax_jacobian",
@@ -273,8 +313,7 @@ def loss_gradients() -> Result:
         >>> loss_gradients().verified
         True
     """
-    with _float64() as (jax, funcnet):
-        errors, formulas = _loss_errors(jax, funcnet)
+    errors, formulas = _loss_errors()
     return result(
         "crosscheck.loss_gradients",
         claim="jax.grad of funcnet's cross_entropy is softmax(z) - onehot(y); fed softmax "
@@ -287,9 +326,8 @@ def loss_gradients() -> Result:
     )
 
 
-def _loss_errors(jax: ModuleType, funcnet: ModuleType) -> tuple[dict[str, float], list[sp.Le]]:
-    jnp = jax.numpy
-    logits, label = sym.logits(4), 2
+def _loss_errors() -> tuple[dict[str, float], list[sp.Le]]:
+    logits = sym.logits(4)
     p = sym.softmax(logits)
     # The gradients entry by entry, in p_k = softmax(z)_k and q_i = softmax(p)_i.
     q, y = sp.IndexedBase("q"), sp.Symbol("y", integer=True)
@@ -300,55 +338,40 @@ def _loss_errors(jax: ModuleType, funcnet: ModuleType) -> tuple[dict[str, float]
             jacobian * (q[_i] - sp.KroneckerDelta(_i, y)), (_i, 0, 3)
         ),
     }
-    values = {y: label, **{_p[i]: p[i] for i in range(4)}}
-    values.update({q[i]: sym.softmax(p)[i] for i in range(4)})
-    losses = {
-        "cross_entropy": lambda v: funcnet.cross_entropy(v[None, :], jnp.array([label])),
-        "cross_entropy(softmax)": lambda v: funcnet.cross_entropy(
-            funcnet.softmax(v)[None, :], jnp.array([label])
-        ),
-    }
+    values = {**{_p[i]: p[i] for i in range(4)}, **{q[i]: sym.softmax(p)[i] for i in range(4)}}
     cross_entropy, softmax = sp.Function("CE"), sp.Function("softmax")
     shown = {
         "cross_entropy": cross_entropy(_z, y),
         "cross_entropy(softmax)": cross_entropy(softmax(_z), y),
     }
+    numeric = _softmax_and_loss_grads()
     errors, statements = {}, []
     for name, entry in entries.items():
         # The label first: a delta summed against a symbolic y would leave a Piecewise.
-        vector = [entry.subs({y: label, _k: k}).doit().xreplace(values) for k in range(4)]
+        vector = [entry.subs({y: _LABEL, _k: k}).doit().xreplace(values) for k in range(4)]
         exact_fn = sp.lambdify(list(logits), vector, modules="mpmath", cse=True)
-        grad_fn = jax.jit(jax.grad(losses[name]))
-        errors[name] = max(_vector_error(grad_fn, exact_fn, pt) for pt in _POINTS)
+        errors[name] = max(
+            _vector_error(n, exact_fn, point)
+            for n, point in zip(numeric[name], _POINTS, strict=True)
+        )
         statements.append(_bound(JaxGrad(shown[name], _z[_k]), entry, TOLERANCE))
-    errors["bce_with_logits"] = _bce_error(jax, funcnet)
     target = sp.Symbol("t", real=True)
+    exact = _reference(evaluate(Sigmoid(z)), GRID)  # the gradient is sigmoid(z) - t
+    errors["bce_with_logits"] = max(
+        float(np.max(np.abs(grads - (exact - t))))
+        for grads, t in zip(numeric["bce_with_logits"], _BCE_LABELS, strict=True)
+    )
     bce = JaxGrad(sp.Function("BCE")(z, target), z)
     statements.append(_bound(bce, Sigmoid(z) - target, TOLERANCE))
     return errors, statements
 
 
-def _vector_error(grad_fn: Callable, exact_fn: Callable, point: np.ndarray) -> float:
-    numeric = np.asarray(grad_fn(point)).ravel()
+def _vector_error(numeric: np.ndarray, exact_fn: Callable, point: np.ndarray) -> float:
     with mpmath.workdps(30):
         exact = np.array(
             sp.Matrix(exact_fn(*map(mpmath.mpf, point))).tolist(), dtype=float
         ).ravel()
-    return float(np.max(np.abs(numeric - exact)))
-
-
-def _bce_error(jax: ModuleType, funcnet: ModuleType) -> float:
-    grid = jax.numpy.asarray(GRID)
-    # With reduction="sum" each element's gradient is its own derivative.
-    grad_fn = jax.jit(
-        jax.grad(lambda v, t: funcnet.binary_cross_entropy_with_logits(v, t, reduction="sum"))
-    )
-    error = 0.0
-    for label in (0.0, 1.0, 0.3):
-        grads = grad_fn(grid, jax.numpy.full_like(grid, label))
-        exact = _reference(evaluate(Sigmoid(z)) - label, GRID)
-        error = max(error, float(np.max(np.abs(np.asarray(grads) - exact))))
-    return error
+    return float(np.max(np.abs(numeric.ravel() - exact)))
 
 
 CHECKS = (derivatives, kink_conventions, softmax_jacobian, loss_gradients)

@@ -211,7 +211,8 @@ def test_the_cli_runs_the_isolated_topics_in_a_worker(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(cli, "stream", stream)
     cli.main(["--only", "affine"])
-    assert asked == [derivations.ISOLATED] == [("crosscheck",)]
+    assert asked == [derivations.ISOLATED]
+    assert "crosscheck" in derivations.ISOLATED  # JAX and its x64 switch stay out of the CLI
 
 
 def test_report_returns_results_and_claims(cached_run: None, results: dict[str, Result]) -> None:
