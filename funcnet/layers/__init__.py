@@ -18,8 +18,9 @@ from funcnet.layers.activation import (
 from funcnet.layers.conv import Conv2d
 from funcnet.layers.dropout import Dropout
 from funcnet.layers.linear import Linear
-from funcnet.layers.pool import AvgPool2d, MaxPool2d, MaxUnpool2d
+from funcnet.layers.pool import AvgPool2d, MaxPool2d
 from funcnet.layers.sequential import Sequential
+from funcnet.layers.unpool import MaxUnpool2d
 
 __all__ = [
     "ELU",
