@@ -6,7 +6,7 @@ those results. ``python -m derivations`` prints everything. Only
 :mod:`derivations.crosscheck` imports funcnet (and JAX), and only when its checks run;
 funcnet never imports this package.
 
-Example:
+Examples:
     >>> results = run(["affine"])
     >>> all(r.verified for r in results), results[0].id
     (True, 'affine.scalar_collapse')
@@ -70,7 +70,7 @@ def stream(
     Raises:
         ValueError: if a topic is unknown.
 
-    Example:
+    Examples:
         >>> [r.id for r in stream(["backprop"])]
         ['backprop.backward_needs_forward', 'backprop.prediction_needs_no_loss']
     """
@@ -96,7 +96,7 @@ def run(topics: Iterable[str] | None = None) -> list[Result]:
     Raises:
         ValueError: if a topic is unknown.
 
-    Example:
+    Examples:
         >>> [r.id for r in run(["backprop"])]
         ['backprop.backward_needs_forward', 'backprop.prediction_needs_no_loss']
     """

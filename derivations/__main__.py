@@ -54,7 +54,7 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
 
     A reader (the docs build) never sees a half-written file.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "r.json"
         >>> write_json(target, {"ok": True}); target.read_text()
@@ -91,7 +91,7 @@ def iter_report(only: str | None = None, *, isolated: Sequence[str] = ()) -> Ite
     Yields:
         One result per check, in report order.
 
-    Example:
+    Examples:
         >>> next(iter_report("affine")).id
         'affine.scalar_collapse'
     """
@@ -107,7 +107,7 @@ def report(only: str | None = None) -> tuple[list[Result], list[dict[str, Any]]]
     Returns:
         ``(results, claims)``; ``claims`` is empty when only one topic ran.
 
-    Example:
+    Examples:
         >>> results, claims = report("affine")
         >>> len(results) > 0, claims
         (True, [])
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Each check's line is printed (and flushed) as soon as the check returns. The
     topics in :data:`derivations.ISOLATED` run in a worker process meanwhile.
 
-    Example:
+    Examples:
         >>> main(["--only", "backprop"])  # doctest: +ELLIPSIS
         PASS  backprop.backward_needs_forward: ...
         PASS  backprop.prediction_needs_no_loss: ...

@@ -14,7 +14,7 @@ _h = sp.Symbol("h", positive=True)
 def eq(lhs: sp.Basic, rhs: sp.Basic) -> sp.Eq:
     """The equation ``lhs = rhs``, left as written (``sympy.Eq`` would decide ``2 = 2``).
 
-    Example:
+    Examples:
         >>> eq(sp.Integer(2), sp.Integer(2))
         Eq(2, 2)
     """
@@ -28,7 +28,7 @@ def is_zero(expr: sp.Expr) -> bool:
     counts as ``1/exp(z)``), so an identity between such functions reduces to 0. This is
     much faster than ``simplify`` and never reports a false 0.
 
-    Example:
+    Examples:
         >>> x = sp.Symbol("x")
         >>> is_zero(1 / (1 + sp.exp(-x)) - sp.exp(x) / (sp.exp(x) + 1))
         True
@@ -43,7 +43,7 @@ def evaluate(formula: sp.Basic) -> sp.Basic:
     Cached: several checks take the same limit (tanh at infinity, say), and SymPy does
     not cache limits itself.
 
-    Example:
+    Examples:
         >>> from derivations.definitions import Sigmoid, z
         >>> evaluate(sp.Derivative(Sigmoid(z), z))
         exp(-z)/(1 + exp(-z))**2
@@ -66,7 +66,7 @@ def identity(lhs: sp.Expr, rhs: sp.Expr) -> tuple[bool, tuple[sp.Eq, ...]]:
     Returns:
         ``(holds, steps)``.
 
-    Example:
+    Examples:
         >>> from derivations.definitions import Sigmoid, z
         >>> holds, steps = identity(Sigmoid(-z), 1 - Sigmoid(z))
         >>> holds
@@ -102,7 +102,7 @@ def derivative_limits(f: sp.Expr, x: sp.Symbol, at: sp.Expr = 0) -> tuple[sp.Lim
     Returns:
         ``(left, right)``, the limits of the two difference quotients.
 
-    Example:
+    Examples:
         >>> x = sp.Symbol("x", real=True)
         >>> left, right = derivative_limits(sp.Abs(x), x)
         >>> print(sp.latex(left))
@@ -120,7 +120,7 @@ def derivative_limits(f: sp.Expr, x: sp.Symbol, at: sp.Expr = 0) -> tuple[sp.Lim
 def side_limits(f: sp.Expr, x: sp.Symbol, at: sp.Expr = 0) -> tuple[sp.Limit, sp.Limit]:
     """Left and right limits of ``f`` at ``at``, approached as in :func:`derivative_limits`.
 
-    Example:
+    Examples:
         >>> x = sp.Symbol("x", real=True)
         >>> limits = side_limits(sp.Abs(x), x)
         >>> limits, [evaluate(v) for v in limits]

@@ -42,7 +42,7 @@ class Result:
         steps: The proof's chain of intermediate results, one LaTeX formula each, from
             the expressions the check computed; empty when the proof has no chain.
 
-    Example:
+    Examples:
         >>> r = Result("demo.one", "demo", "1 + 1 = 2", "1 + 1 = 2", True)
         >>> r.verified, r.as_dict()["id"], r.steps
         (True, 'demo.one', ())
@@ -60,7 +60,7 @@ class Result:
     def as_dict(self) -> dict[str, Any]:
         """Returns the result as a JSON-compatible dictionary.
 
-        Example:
+        Examples:
             >>> sorted(Result("a.b", "a", "c", "s", False).as_dict())
             ['claim', 'detail', 'id', 'statement', 'steps', 'topic', 'values', 'verified']
         """
@@ -79,7 +79,7 @@ class ClaimVerdict:
         checks: Ids of the checks whose results decide the verdict. Each of them verifies
             the statement the verdict rests on (for a wrong claim, the corrected one).
 
-    Example:
+    Examples:
         >>> v = ClaimVerdict("x", "1 = 2", "wrong", "1 != 2", ("demo.one",))
         >>> v.verdict
         'wrong'
@@ -100,7 +100,7 @@ class ClaimVerdict:
     def as_dict(self) -> dict[str, Any]:
         """Returns the verdict as a JSON-compatible dictionary.
 
-        Example:
+        Examples:
             >>> ClaimVerdict("x", "c", "holds", "", ("a.b",)).as_dict()["checks"]
             ['a.b']
         """
@@ -127,7 +127,7 @@ def latex(formulas: Formulas, *, what: str = "a formula") -> str:
         TypeError: A formula is not a SymPy object (a ``str`` above all).
         ValueError: The sequence is empty.
 
-    Example:
+    Examples:
         >>> x = sp.Symbol("x")
         >>> latex([sp.Eq(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1), sp.Lt(0, sp.exp(x))])
         '\\sin^{2}{\\left(x \\right)} + \\cos^{2}{\\left(x \\right)} = 1,\\quad 0 < e^{x}'
@@ -183,7 +183,7 @@ def result(
     Raises:
         TypeError: The statement or a step is not made of SymPy objects (e.g. a ``str``).
 
-    Example:
+    Examples:
         >>> two = sp.Eq(sp.Add(1, 1, evaluate=False), 2, evaluate=False)
         >>> r = result("demo.two", claim="1 + 1 = 2", statement=two, verified=True)
         >>> r.topic, r.statement
@@ -216,7 +216,7 @@ def run_check(check: Check, topic: str) -> Result:
     Returns:
         The check's result, or a failed result naming the exception.
 
-    Example:
+    Examples:
         >>> def broken() -> Result:
         ...     raise ZeroDivisionError("division by zero")
         >>> r = run_check(broken, "demo")

@@ -34,7 +34,7 @@ def _limits(f: sp.Expr) -> tuple[tuple[sp.Limit, sp.Limit], tuple[sp.Expr, sp.Ex
 def sigmoid_range() -> Result:
     r"""$0 < \sigma(z) < 1$ for every real $z$, with the bounds approached, never reached.
 
-    Example:
+    Examples:
         >>> sigmoid_range().statement.split(r",\quad ")[:2]
         ['0 < \\sigma{\\left(z \\right)}', '\\sigma{\\left(z \\right)} < 1']
     """
@@ -60,7 +60,7 @@ def sigmoid_range() -> Result:
 def sigmoid_symmetry() -> Result:
     r"""$\sigma(-z) = 1 - \sigma(z)$: sigmoid is symmetric about the point $(0, 1/2)$.
 
-    Example:
+    Examples:
         >>> sigmoid_symmetry().verified
         True
     """
@@ -78,7 +78,7 @@ def sigmoid_symmetry() -> Result:
 def tanh_odd() -> Result:
     r"""$\tanh(-z) = -\tanh(z)$ and $-1 < \tanh(z) < 1$.
 
-    Example:
+    Examples:
         >>> tanh_odd().verified
         True
     """
@@ -105,7 +105,7 @@ def tanh_odd() -> Result:
 def sigmoid_smooth() -> Result:
     r"""Sigmoid is differentiable everywhere and its derivative is positive everywhere.
 
-    Example:
+    Examples:
         >>> sigmoid_smooth().verified
         True
     """
@@ -155,7 +155,7 @@ def sigmoid_derivative_max() -> Result:
     Writing $s = \sigma(z) \in (0, 1)$ (a bijection, as $\sigma' > 0$), $\sigma' = s(1-s)$,
     a downward parabola in $s$ whose only critical point is $s = 1/2$, i.e. $z = 0$.
 
-    Example:
+    Examples:
         >>> sigmoid_derivative_max().verified
         True
     """
@@ -177,7 +177,7 @@ def sigmoid_derivative_max() -> Result:
 def tanh_derivative_max() -> Result:
     r"""$\max_z \tanh'(z) = 1$, attained only at $z = 0$.
 
-    Example:
+    Examples:
         >>> tanh_derivative_max().verified
         True
     """
@@ -199,7 +199,7 @@ def tanh_derivative_max() -> Result:
 def saturation() -> Result:
     r"""$\sigma'(z) \to 0$ and $\tanh'(z) \to 0$ as $|z| \to \infty$ (vanishing gradients).
 
-    Example:
+    Examples:
         >>> saturation().verified
         True
     """
@@ -239,7 +239,7 @@ def centring() -> Result:
     the means move, as the $N(1, 1)$ row shows. The means are integrals against the
     normal density, computed by mpmath quadrature.
 
-    Example:
+    Examples:
         >>> centring().values["sigmoid_N(0,1)"]
         0.5
     """
@@ -271,7 +271,7 @@ def centring() -> Result:
 def tanh_not_arctan() -> Result:
     r"""tanh is the hyperbolic tangent, not the arctangent.
 
-    Example:
+    Examples:
         >>> tanh_not_arctan().verified
         True
     """

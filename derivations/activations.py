@@ -63,7 +63,7 @@ def _derivative_check(
 def sigmoid_derivative() -> Result:
     r"""$\sigma' = \sigma(1 - \sigma)$.
 
-    Example:
+    Examples:
         >>> r = sigmoid_derivative()
         >>> r.verified, r.statement.startswith(r"\frac{d}{d z} \sigma{\left(z \right)} =")
         (True, True)
@@ -80,7 +80,7 @@ def sigmoid_derivative() -> Result:
 def tanh_derivative() -> Result:
     r"""$\tanh' = 1 - \tanh^2$, with $\tanh z = (e^z - e^{-z}) / (e^z + e^{-z})$.
 
-    Example:
+    Examples:
         >>> tanh_derivative().verified
         True
     """
@@ -96,7 +96,7 @@ def tanh_derivative() -> Result:
 def tanh_from_sigmoid() -> Result:
     r"""$\tanh(z) = 2\sigma(2z) - 1$: tanh is a shifted, rescaled sigmoid.
 
-    Example:
+    Examples:
         >>> tanh_from_sigmoid().verified
         True
     """
@@ -114,7 +114,7 @@ def tanh_from_sigmoid() -> Result:
 def softplus_derivative() -> Result:
     r"""$\frac{d}{dz}\log(1 + e^z) = \sigma(z)$.
 
-    Example:
+    Examples:
         >>> softplus_derivative().verified
         True
     """
@@ -130,7 +130,7 @@ def softplus_derivative() -> Result:
 def silu_derivative() -> Result:
     r"""$\mathrm{SiLU}'(z) = \sigma(z)\,(1 + z(1 - \sigma(z)))$.
 
-    Example:
+    Examples:
         >>> silu_derivative().verified
         True
     """
@@ -146,7 +146,7 @@ def silu_derivative() -> Result:
 def gelu_derivative() -> Result:
     r"""$\mathrm{GELU}'(z) = \Phi(z) + z\varphi(z)$ for the exact (erf) GELU.
 
-    Example:
+    Examples:
         >>> gelu_derivative().verified
         True
     """
@@ -164,7 +164,7 @@ def gelu_derivative() -> Result:
 def elu_derivative() -> Result:
     r"""ELU' is 1 right of 0 and $\alpha e^z$ left of it; at 0 it needs $\alpha = 1$.
 
-    Example:
+    Examples:
         >>> elu_derivative().verified
         True
     """
@@ -197,7 +197,7 @@ def elu_derivative() -> Result:
 def relu_kink() -> Result:
     """ReLU: the one-sided derivatives at 0 differ, so it has no derivative there.
 
-    Example:
+    Examples:
         >>> relu_kink().verified
         True
     """
@@ -220,7 +220,7 @@ def relu_kink() -> Result:
 def relu_derivative() -> Result:
     """ReLU' is 1 for z > 0 and 0 for z < 0; funcnet sets ReLU'(0) = 0, a subgradient.
 
-    Example:
+    Examples:
         >>> relu_derivative().verified
         True
     """
@@ -242,7 +242,7 @@ def relu_derivative() -> Result:
 def leaky_relu_kink() -> Result:
     """LeakyReLU: left derivative ``a``, right 1 at 0, so no derivative there for a != 1.
 
-    Example:
+    Examples:
         >>> leaky_relu_kink().verified
         True
     """

@@ -29,7 +29,7 @@ def _grouped(weight: sp.Basic, x: sp.Basic, bias: sp.Basic) -> sp.Basic:
 def scalar_collapse() -> Result:
     r"""$g(f(x)) = w_2(wx + b) + b_2 = (w_2 w)x + (w_2 b + b_2)$.
 
-    Example:
+    Examples:
         >>> scalar_collapse().verified
         True
     """
@@ -57,7 +57,7 @@ def scalar_collapse() -> Result:
 def matrix_collapse() -> Result:
     r"""$W_2(W_1x + b_1) + b_2 = (W_2W_1)x + (W_2b_1 + b_2)$ for symbolic matrices.
 
-    Example:
+    Examples:
         >>> print(matrix_collapse().statement)  # doctest: +ELLIPSIS
         W_{2} \left(W_{1} x + b_{1}\right) + b_{2} = \left(W_{2} W_{1}\right) x + ...
     """
@@ -91,7 +91,7 @@ def stack_collapse() -> Result:
     The statement shows $k = 3$ and the step the deepest stack; the check runs every
     depth in ``STACK_DEPTHS``.
 
-    Example:
+    Examples:
         >>> stack_collapse().verified
         True
     """
@@ -129,7 +129,7 @@ def nonlinearity_breaks_collapse() -> Result:
     each activation breaks the midpoint rule at some points, and sigmoid and tanh also have
     a second derivative that is not identically 0.
 
-    Example:
+    Examples:
         >>> nonlinearity_breaks_collapse().verified
         True
     """
@@ -175,7 +175,7 @@ def relu_network_interpolates() -> Result:
     $c_i = s_i - s_{i-1}$. For $f = \sin$ on $[0, \pi]$ the uniform error is at most
     $h^2/8$ with $h = \pi/N$, so it shrinks like $1/N^2$ as the hidden layer widens.
 
-    Example:
+    Examples:
         >>> relu_network_interpolates().values["max_error"]["64"] < 3.1e-4
         True
     """
@@ -220,7 +220,7 @@ def _hinge_network(f: np.ufunc, width: int, x: np.ndarray) -> np.ndarray:
 def polynomial_activation_fails() -> Result:
     r"""With the activation $u^2$, any width gives a quadratic in $x$: no universality.
 
-    Example:
+    Examples:
         >>> polynomial_activation_fails().verified
         True
     """

@@ -26,7 +26,7 @@ def backward_needs_forward() -> Result:
     $\partial L/\partial w_1 = (\hat y - y)\,w_2\,h(1 - h)\,x$: without running the forward
     pass first, $h$ and $\hat y$ are unknown and the backward pass has nothing to multiply.
 
-    Example:
+    Examples:
         >>> backward_needs_forward().verified
         True
     """
@@ -78,7 +78,7 @@ def _sigmoid_prime(expr: sp.Expr) -> sp.Expr:
 def prediction_needs_no_loss() -> Result:
     """A prediction uses only the input and the parameters: no label, loss or gradient.
 
-    Example:
+    Examples:
         >>> prediction_needs_no_loss().verified
         True
     """

@@ -239,7 +239,7 @@ def judge(claim: ClaimVerdict, results: Mapping[str, Result]) -> bool:
     Returns:
         ``True`` when the verdict is backed by its checks.
 
-    Example:
+    Examples:
         >>> import sympy as sp
         >>> from derivations._result import result
         >>> r = result("a.b", claim="c", statement=sp.Eq(sp.Symbol("s"), 1), verified=True)
@@ -252,7 +252,7 @@ def judge(claim: ClaimVerdict, results: Mapping[str, Result]) -> bool:
 def required_topics() -> list[str]:
     """The topics whose checks the ledger relies on.
 
-    Example:
+    Examples:
         >>> "softmax" in required_topics()
         True
     """

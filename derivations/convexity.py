@@ -31,7 +31,7 @@ _P, _V = sp.IndexedBase("p", positive=True), sp.IndexedBase("v", real=True)
 def mse_convex() -> Result:
     r"""MSE is convex (even strictly) in the predictions: its Hessian is $\tfrac2n I$.
 
-    Example:
+    Examples:
         >>> mse_convex().verified
         True
     """
@@ -62,7 +62,7 @@ def cross_entropy_convex() -> Result:
     $v^\top(\mathrm{diag}(p) - pp^\top)v = \sum_i p_i (v_i - \sum_j p_j v_j)^2 \ge 0$ when
     $\sum_i p_i = 1$; the direction $\mathbf 1$ has curvature 0, so not strictly convex.
 
-    Example:
+    Examples:
         >>> cross_entropy_convex().verified
         True
     """
@@ -139,7 +139,7 @@ def bce_with_logits_convex() -> Result:
 
     Its second derivative in $z$ is $\sigma(z)(1 - \sigma(z)) > 0$ whatever the label.
 
-    Example:
+    Examples:
         >>> bce_with_logits_convex().verified
         True
     """
@@ -175,7 +175,7 @@ def nonconvex_in_parameters() -> Result:
     global minima $(1, 1)$ and $(-1, -1)$; their midpoint $(0, 0)$ has $L = 1$, which
     breaks the chord inequality, and the Hessian there has eigenvalues $\pm 2$.
 
-    Example:
+    Examples:
         >>> nonconvex_in_parameters().verified
         True
     """
@@ -229,7 +229,7 @@ def convexity_definition() -> Result:
     because the gap is $\lambda(1-\lambda)(a-b)^2$; $-x^2$ satisfies the reversed
     inequality, and it is concave, not convex.
 
-    Example:
+    Examples:
         >>> convexity_definition().verified
         True
     """
@@ -262,7 +262,7 @@ def common_functions() -> Result:
     maximum of linear functions. $x^p$ on $x > 0$: $f'' = p(p-1)x^{p-2}$, convex only for
     $p \ge 1$ or $p \le 0$; $\sqrt x$ is concave and $x^3$ is not convex on $\mathbb R$.
 
-    Example:
+    Examples:
         >>> common_functions().verified
         True
     """

@@ -153,7 +153,7 @@ def derivatives() -> Result:
     The grid includes 0, where the piecewise derivatives take funcnet's conventions
     (ReLU' = 0, LeakyReLU' = slope, ELU' = alpha), and |z| up to 100.
 
-    Example:
+    Examples:
         >>> derivatives().verified
         True
     """
@@ -187,7 +187,7 @@ def derivatives() -> Result:
 def kink_conventions() -> Result:
     """At 0, ``jax.grad`` of funcnet's ReLU, LeakyReLU and ELU gives the documented values.
 
-    Example:
+    Examples:
         >>> kink_conventions().verified
         True
     """
@@ -281,7 +281,7 @@ def _softmax_and_loss_grads() -> dict[str, np.ndarray]:
 def softmax_jacobian() -> Result:
     """``jax.jacfwd`` of funcnet's softmax equals p_i (delta_ik - p_k), lambdified from SymPy.
 
-    Example:
+    Examples:
         >>> softmax_jacobian().verified
         True
     """
@@ -309,7 +309,7 @@ def loss_gradients() -> Result:
     Cross-entropy of logits: softmax(z) - e_y. Cross-entropy fed softmax outputs:
     J_p (softmax(p) - e_y). Binary cross-entropy with logits: sigmoid(z) - y.
 
-    Example:
+    Examples:
         >>> loss_gradients().verified
         True
     """

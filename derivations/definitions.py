@@ -26,7 +26,7 @@ alpha = sp.Symbol("alpha", positive=True)
 def sigmoid(x: sp.Expr) -> sp.Expr:
     r"""The logistic function $\sigma(x) = 1 / (1 + e^{-x})$.
 
-    Example:
+    Examples:
         >>> sigmoid(sp.Integer(0))
         1/2
     """
@@ -36,7 +36,7 @@ def sigmoid(x: sp.Expr) -> sp.Expr:
 def tanh(x: sp.Expr) -> sp.Expr:
     r"""The hyperbolic tangent $(e^x - e^{-x}) / (e^x + e^{-x})$, not SymPy's ``tanh``.
 
-    Example:
+    Examples:
         >>> tanh(sp.Integer(0))
         0
     """
@@ -46,7 +46,7 @@ def tanh(x: sp.Expr) -> sp.Expr:
 def softplus(x: sp.Expr) -> sp.Expr:
     r"""$\log(1 + e^x)$ (funcnet's ``softplus`` with ``beta=1``, below its threshold).
 
-    Example:
+    Examples:
         >>> softplus(sp.Integer(0))
         log(2)
     """
@@ -56,7 +56,7 @@ def softplus(x: sp.Expr) -> sp.Expr:
 def silu(x: sp.Expr) -> sp.Expr:
     r"""SiLU (swish), $x \sigma(x)$.
 
-    Example:
+    Examples:
         >>> silu(sp.Integer(0))
         0
     """
@@ -66,7 +66,7 @@ def silu(x: sp.Expr) -> sp.Expr:
 def normal_cdf(x: sp.Expr) -> sp.Expr:
     r"""The standard normal CDF $\Phi(x) = (1 + \operatorname{erf}(x / \sqrt 2)) / 2$.
 
-    Example:
+    Examples:
         >>> normal_cdf(sp.Integer(0))
         1/2
     """
@@ -76,7 +76,7 @@ def normal_cdf(x: sp.Expr) -> sp.Expr:
 def normal_pdf(x: sp.Expr) -> sp.Expr:
     r"""The standard normal density $\varphi(x) = e^{-x^2/2} / \sqrt{2\pi}$.
 
-    Example:
+    Examples:
         >>> normal_pdf(sp.Integer(0))
         sqrt(2)/(2*sqrt(pi))
     """
@@ -86,7 +86,7 @@ def normal_pdf(x: sp.Expr) -> sp.Expr:
 def gelu(x: sp.Expr) -> sp.Expr:
     r"""GELU in its exact form $x \Phi(x)$ (funcnet's ``approximate="none"``).
 
-    Example:
+    Examples:
         >>> gelu(sp.Integer(0))
         0
     """
@@ -98,7 +98,7 @@ def gelu_tanh(x: sp.Expr) -> sp.Expr:
 
     $\tfrac12 x (1 + \tanh(\sqrt{2/\pi}\,(x + 0.044715 x^3)))$.
 
-    Example:
+    Examples:
         >>> gelu_tanh(sp.Integer(0))
         0
     """
@@ -109,7 +109,7 @@ def gelu_tanh(x: sp.Expr) -> sp.Expr:
 def relu(x: sp.Expr) -> sp.Expr:
     r"""$\max(x, 0)$ as an explicit ``Piecewise``.
 
-    Example:
+    Examples:
         >>> relu(sp.Integer(-3)), relu(sp.Integer(2))
         (0, 2)
     """
@@ -119,7 +119,7 @@ def relu(x: sp.Expr) -> sp.Expr:
 def relu_derivative(x: sp.Expr) -> sp.Expr:
     """ReLU's derivative with funcnet's (and PyTorch's) value 0 at the kink.
 
-    Example:
+    Examples:
         >>> relu_derivative(sp.Integer(0))
         0
     """
@@ -129,7 +129,7 @@ def relu_derivative(x: sp.Expr) -> sp.Expr:
 def leaky_relu(x: sp.Expr, negative_slope: sp.Expr = slope) -> sp.Expr:
     r"""LeakyReLU: $x$ for $x > 0$, ``negative_slope`` $\cdot x$ otherwise.
 
-    Example:
+    Examples:
         >>> leaky_relu(sp.Integer(-2), sp.Rational(1, 5))
         -2/5
     """
@@ -139,7 +139,7 @@ def leaky_relu(x: sp.Expr, negative_slope: sp.Expr = slope) -> sp.Expr:
 def leaky_relu_derivative(x: sp.Expr, negative_slope: sp.Expr = slope) -> sp.Expr:
     """LeakyReLU's derivative; at 0 it is ``negative_slope``, as in funcnet and PyTorch.
 
-    Example:
+    Examples:
         >>> leaky_relu_derivative(sp.Integer(0), sp.Rational(1, 5))
         1/5
     """
@@ -149,7 +149,7 @@ def leaky_relu_derivative(x: sp.Expr, negative_slope: sp.Expr = slope) -> sp.Exp
 def elu(x: sp.Expr, scale: sp.Expr = alpha) -> sp.Expr:
     r"""ELU: $x$ for $x > 0$, $\alpha (e^x - 1)$ otherwise (``scale`` is $\alpha$).
 
-    Example:
+    Examples:
         >>> elu(sp.Integer(0))
         0
     """
@@ -159,7 +159,7 @@ def elu(x: sp.Expr, scale: sp.Expr = alpha) -> sp.Expr:
 def elu_derivative(x: sp.Expr, scale: sp.Expr = alpha) -> sp.Expr:
     r"""ELU's derivative; at 0 it takes the left value $\alpha$, as funcnet and PyTorch do.
 
-    Example:
+    Examples:
         >>> elu_derivative(sp.Integer(0), sp.Integer(2))
         2
     """
@@ -169,7 +169,7 @@ def elu_derivative(x: sp.Expr, scale: sp.Expr = alpha) -> sp.Expr:
 def step(x: sp.Expr) -> sp.Expr:
     """The unit step: 1 for $x > 0$, 0 otherwise (a jump at 0).
 
-    Example:
+    Examples:
         >>> step(sp.Integer(0)), step(sp.Integer(3))
         (0, 1)
     """
@@ -179,7 +179,7 @@ def step(x: sp.Expr) -> sp.Expr:
 def softmax(logits: sp.Matrix) -> sp.Matrix:
     r"""Softmax of a column of logits, $p_i = e^{z_i} / \sum_j e^{z_j}$.
 
-    Example:
+    Examples:
         >>> softmax(sp.Matrix([0, 0]))
         Matrix([
         [1/2],
@@ -192,7 +192,7 @@ def softmax(logits: sp.Matrix) -> sp.Matrix:
 def logits(n: int) -> sp.Matrix:
     """A column of ``n`` real logit symbols ``z0 .. z{n-1}``.
 
-    Example:
+    Examples:
         >>> logits(2).T
         Matrix([[z0, z1]])
     """
@@ -242,7 +242,7 @@ def unfold(expr: sp.Basic) -> sp.Basic:
     Returns:
         The same expression in ``exp``, ``log``, ``erf`` and ``Piecewise`` only.
 
-    Example:
+    Examples:
         >>> unfold(Sigmoid(z) + Tanh(0))
         1/(1 + exp(-z))
         >>> unfold(sp.Derivative(Softplus(z), z)).doit()

@@ -27,7 +27,7 @@ Precision, Recall = sp.Function("precision"), sp.Function("recall")
 def continuity_not_sufficient() -> Result:
     r"""$|x|$ and ReLU are continuous at 0 but not differentiable there.
 
-    Example:
+    Examples:
         >>> continuity_not_sufficient().verified
         True
     """
@@ -62,7 +62,7 @@ def continuity_necessary() -> Result:
     f'(x_0) = 0$, so a differentiable function is continuous; the step shows the
     contrapositive concretely.
 
-    Example:
+    Examples:
         >>> continuity_necessary().verified
         True
     """
@@ -92,7 +92,7 @@ def losses_differentiable() -> Result:
     $p - e_y$ with $p = \mathrm{softmax}(z)$ finite for every real $z$. On probabilities,
     $-\log p_y$ is differentiable only for $p_y > 0$ and its slope blows up as $p_y \to 0$.
 
-    Example:
+    Examples:
         >>> losses_differentiable().verified
         True
     """
@@ -136,7 +136,7 @@ def precision_recall_piecewise_constant() -> Result:
     score crosses the threshold, $w = -1/(2x_i)$; their derivative is a sum of Dirac
     deltas there and exactly 0 everywhere else, so gradient descent gets no signal.
 
-    Example:
+    Examples:
         >>> precision_recall_piecewise_constant().verified
         True
     """

@@ -54,7 +54,7 @@ class Wave:
     def expr(self) -> sp.Expr:
         """The wave as one ``Piecewise`` on $(-\\pi, \\pi)$.
 
-        Example:
+        Examples:
             >>> WAVES[2].expr
             Piecewise((-x, x < 0), (x, True))
         """
@@ -64,7 +64,7 @@ class Wave:
     def series(self) -> sp.Expr:
         """$S_N(x)$ for a symbolic order ``N``, as an unevaluated ``Sum`` of the closed forms.
 
-        Example:
+        Examples:
             >>> WAVES[1].series
             Sum(2*(-1)**(n + 1)*sin(n*x)/n, (n, 1, N))
         """
@@ -74,7 +74,7 @@ class Wave:
     def partial_sum(self, order: int) -> sp.Expr:
         """$S_N(x)$ for ``N = order``, from the closed forms.
 
-        Example:
+        Examples:
             >>> WAVES[1].partial_sum(2)
             2*sin(x) - sin(2*x)
         """
@@ -132,7 +132,7 @@ def _coefficient(wave: Wave, weight: sp.Expr) -> tuple[bool, sp.Expr, list[sp.Eq
 def coefficients() -> Result:
     r"""Closed-form $a_n$, $b_n$ of the three waves, integrated and cross-checked.
 
-    Example:
+    Examples:
         >>> coefficients().values["sawtooth"]["bn"]
         '2*(-1)**(n + 1)/n'
     """
@@ -183,7 +183,7 @@ def _at(expr: sp.Expr, point: sp.Expr, order: int) -> tuple[sp.Subs, sp.Expr]:
 def partial_sums() -> Result:
     r"""$S_N$ converges to the midpoint of a jump: $S_N(0) = 0$ for the square wave.
 
-    Example:
+    Examples:
         >>> partial_sums().verified
         True
     """
@@ -245,7 +245,7 @@ def mean_square_error(wave: Wave, order: int) -> sp.Expr:
     By orthogonality the error is the energy of $f$ minus the energy of $S_N$:
     $\frac{1}{2\pi}\int f^2 - \frac{a_0^2}{4} - \frac12\sum_{n\le N}(a_n^2 + b_n^2)$.
 
-    Example:
+    Examples:
         >>> mean_square_error(WAVES[0], 1)
         1 - 8/pi**2
     """
@@ -285,7 +285,7 @@ def _tails() -> dict[str, sp.Expr]:
 def mse_table() -> Result:
     r"""The mean-square error of $S_N$ shrinks with $N$ and tends to 0 (Parseval).
 
-    Example:
+    Examples:
         >>> mse_table().values["square"]["1"] < 0.19
         True
     """
@@ -326,7 +326,7 @@ def gibbs_overshoot(order: int) -> float:
     is at $x = \pi/(N+1)$; the jump is 2. The sum runs over the odd $n$, where
     $b_n = 4/(n\pi)$ (it is 0 for even $n$).
 
-    Example:
+    Examples:
         >>> round(gibbs_overshoot(99), 4)
         0.0895
     """
@@ -345,7 +345,7 @@ def gibbs() -> Result:
     = \tfrac2\pi\mathrm{Si}(\pi)$, so the peak converges to that value and never drops
     back to 1: the overshoot narrows but does not vanish.
 
-    Example:
+    Examples:
         >>> round(gibbs().values["limit"], 5)
         0.08949
     """
@@ -379,7 +379,7 @@ def gibbs() -> Result:
 def lesson_formula() -> Result:
     r"""The lesson's sum runs from $n = 1$ to $0$; it must run to $\infty$ (or $N$).
 
-    Example:
+    Examples:
         >>> lesson_formula().verified
         True
     """

@@ -44,7 +44,7 @@ def _sift(expr: sp.Expr) -> sp.Expr:
 def shift_invariance() -> Result:
     r"""$\mathrm{softmax}(z + c\mathbf 1) = \mathrm{softmax}(z)$.
 
-    Example:
+    Examples:
         >>> shift_invariance().verified
         True
     """
@@ -76,7 +76,7 @@ def _jacobian_entry() -> sp.Expr:
 def jacobian() -> Result:
     r"""$\partial p_i / \partial z_k = p_i(\delta_{ik} - p_k)$ entry by entry, $n = 2, \dots, 5$.
 
-    Example:
+    Examples:
         >>> jacobian().verified
         True
     """
@@ -110,7 +110,7 @@ def _jacobian_entries(n: int, p: sp.Matrix) -> sp.Matrix:
 def jacobian_symbolic_n() -> Result:
     r"""$\partial p_i / \partial z_k = p_i(\delta_{ik} - p_k)$ for symbolic $n$.
 
-    Example:
+    Examples:
         >>> jacobian_symbolic_n().verified
         True
     """
@@ -133,7 +133,7 @@ def jacobian_symbolic_n() -> Result:
 def cross_entropy_gradient() -> Result:
     r"""$\nabla_z\,[-\log \mathrm{softmax}(z)_y] = \mathrm{softmax}(z) - e_y$.
 
-    Example:
+    Examples:
         >>> cross_entropy_gradient().verified
         True
     """
@@ -170,7 +170,7 @@ def double_softmax() -> Result:
     $J_p(q - e_y)$; the loss can never fall below $\log(1 + (n-1)/e)$; and for a
     confidently wrong prediction the gradient vanishes while the loss stays bounded.
 
-    Example:
+    Examples:
         >>> double_softmax().verified
         True
     """

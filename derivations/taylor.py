@@ -54,7 +54,7 @@ def maclaurin_polynomial(expr: sp.Expr, order: int) -> sp.Expr:
     Raises:
         ValueError: ``expr`` contains a piece without a rule (e.g. ``log``).
 
-    Example:
+    Examples:
         >>> maclaurin_polynomial(sigmoid(z), 5)
         z**5/480 - z**3/48 + z/4 + 1/2
     """
@@ -86,7 +86,7 @@ def tanh_coefficient(k: int) -> sp.Rational:
 
     $\tanh z = \sum_{m\ge1} \frac{2^{2m}(2^{2m}-1)B_{2m}}{(2m)!} z^{2m-1}$.
 
-    Example:
+    Examples:
         >>> [tanh_coefficient(k) for k in (1, 3, 5)]
         [1, -1/3, 2/15]
     """
@@ -98,7 +98,7 @@ def tanh_coefficient(k: int) -> sp.Rational:
 def sigmoid_coefficient(k: int) -> sp.Rational:
     r"""Coefficient of $z^k$ for sigmoid, via $\sigma(z) = \tfrac12 + \tfrac12\tanh(z/2)$.
 
-    Example:
+    Examples:
         >>> [sigmoid_coefficient(k) for k in (0, 1, 3)]
         [1/2, 1/4, -1/48]
     """
@@ -142,7 +142,7 @@ def _with_remainder(series: sp.Expr, remainder: sp.Order) -> sp.Expr:
 def maclaurin() -> Result:
     r"""Exact Maclaurin coefficients of exp, sin, cos, sigmoid and tanh up to $z^{13}$.
 
-    Example:
+    Examples:
         >>> maclaurin().values["tanh"]["7"]
         '-17/315'
     """
@@ -234,7 +234,7 @@ def lagrange_remainder() -> Result:
     r"""Lagrange bounds hold: $|e^x - T_n| \le e^{\max(x,0)}\frac{|x|^{n+1}}{(n+1)!}$, and
     $|\sin x - T_n| \le \frac{|x|^{n+1}}{(n+1)!}$.
 
-    Example:
+    Examples:
         >>> lagrange_remainder().verified
         True
     """
@@ -273,7 +273,7 @@ def radii() -> Result:
     $1 + e^{-w} = 0$ at $w = \pm i\pi, \pm 3i\pi, \dots$ and $e^{2w} + 1 = 0$ at
     $w = \pm i\pi/2, \dots$; the root test on the Bernoulli coefficients agrees.
 
-    Example:
+    Examples:
         >>> radii().values["sigmoid"]["pole"]
         3.14159...
     """
@@ -313,7 +313,7 @@ def divergence_outside() -> Result:
     $T_N(x) = \sum_{k=0}^{N} c_k x^k$ with the exact coefficients of
     :func:`sigmoid_coefficient` and :func:`tanh_coefficient`, evaluated at 40 digits.
 
-    Example:
+    Examples:
         >>> divergence_outside().verified
         True
     """
@@ -369,7 +369,7 @@ def flat_function() -> Result:
     one for SymPy's Gruntz algorithm; $f$ is even, so $f^{(k)}(-x) = (-1)^k f^{(k)}(x)$
     (checked) and the limit from the left is $(-1)^k$ times it.
 
-    Example:
+    Examples:
         >>> flat_function().verified
         True
     """

@@ -18,7 +18,7 @@ def write_text_atomic(path: pathlib.Path, text: str) -> None:
         path: The file to write.
         text: Its new content.
 
-    Example:
+    Examples:
         >>> import shutil, tempfile
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "search" / "index.json"
         >>> write_text_atomic(path, '{"docs": []}')

@@ -23,7 +23,7 @@ _RAW_LATEX = re.compile(f"{_TEX_COMMAND}|{_DOLLAR_MATH}")
 def find_raw_latex(text: str, context: int = 20) -> list[str]:
     """Snippets of `text` that are LaTeX a reader would see unrendered.
 
-    Example:
+    Examples:
         >>> find_raw_latex(r"where \\(\\sigma(z)\\) is the sigmoid and $x^2$ the square")
         ['where \\\\(\\\\sigma(z)\\\\) is the sigmoid and $x^2$ the square']
         >>> find_raw_latex("costs $5 and $10; a shell prompt: $ make docs")
@@ -89,7 +89,7 @@ async () => {
 def content_problems(found: Mapping[str, Any]) -> list[Problem]:
     """The problems in what `INSPECT` saw on a page.
 
-    Example:
+    Examples:
         >>> content_problems({"images": [{"src": "/a.png", "ok": False}], "text": ["$x^2$"],
         ...     "katexErrors": [], "formulas": 1, "unpainted": [], "fontsLoaded": True,
         ...     "fontErrors": []})

@@ -29,7 +29,7 @@ class Problem(NamedTuple):
 class PageResult:
     """What the browser found on one page.
 
-    Example:
+    Examples:
         >>> page = PageResult("/zh/lesson/", "zh", formulas=3, painted=3)
         >>> page.ok, page.line()
         (True, 'OK    zh /zh/lesson/  3 formulas, 0 images, 0 outputs  0.0 s')
@@ -82,7 +82,7 @@ class Report:
     def summary(self) -> dict[str, Any]:
         """Counts over all pages.
 
-        Example:
+        Examples:
             >>> report = Report([PageResult("/", "en", formulas=2, painted=2, images=1)])
             >>> report.summary()["pages"], report.summary()["formulas_painted"]
             ({'en': 1, 'zh': 0}, 2)
@@ -118,7 +118,7 @@ def _page_dict(page: PageResult) -> dict[str, Any]:
 def summary_lines(report: Report) -> list[str]:
     """The summary printed after the page lines.
 
-    Example:
+    Examples:
         >>> report = Report([PageResult("/", "en", formulas=2, painted=2)], seconds=3.14)
         >>> report.searches = [SearchResult("en", "softmax", 4), SearchResult("zh", "梯度", 0)]
         >>> print("\\n".join(summary_lines(report)))
@@ -153,7 +153,7 @@ def summary_lines(report: Report) -> list[str]:
 def write_report(report: Report, path: pathlib.Path) -> None:
     """Writes the report as JSON, atomically: a reader never sees half a file.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> write_report(Report([PageResult("/", "en")]), folder / "check.json")

@@ -29,7 +29,7 @@ class SetupError(RuntimeError):
 def language_of(path: str) -> str:
     """The site language of a URL path: Chinese pages live under `zh/`.
 
-    Example:
+    Examples:
         >>> language_of("/zh/math/losses/"), language_of("/math/losses/")
         ('zh', 'en')
     """
@@ -39,7 +39,7 @@ def language_of(path: str) -> str:
 def screenshot_name(path: str) -> str:
     """The screenshot file of a page, named by language and URL path.
 
-    Example:
+    Examples:
         >>> [screenshot_name(p) for p in ("/", "/lesson/", "/zh/math/losses/")]
         ['en_index.png', 'en_lesson.png', 'zh_math_losses.png']
     """
@@ -56,7 +56,7 @@ def screenshot_name(path: str) -> str:
 def sitemap_paths(xml_text: str) -> list[str]:
     """The URL paths a sitemap lists, in order; the host in `<loc>` is ignored.
 
-    Example:
+    Examples:
         >>> sitemap_paths(
         ...     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         ...     "<url><loc>http://127.0.0.1:8000/zh/lesson/</loc></url></urlset>"
@@ -71,7 +71,7 @@ def sitemap_paths(xml_text: str) -> list[str]:
 def is_page(path: str) -> bool:
     """Whether a same-site URL path is an HTML page to check (not the 404 page, not a file).
 
-    Example:
+    Examples:
         >>> [is_page(p) for p in ("/zh/", "/404.html", "/notebooks/lesson.ipynb")]
         [True, False, False]
     """
@@ -100,7 +100,7 @@ def site_pages(site_dir: pathlib.Path) -> list[str]:
 def nav_paths(urls: Sequence[str], origin: str) -> list[str]:
     """The site pages among navigation links, as URL paths without their `#fragment`.
 
-    Example:
+    Examples:
         >>> nav_paths(["http://h:1/zh/#top", "http://h:1/a.ipynb", "https://x.org/"], "http://h:1")
         ['/zh/']
     """
@@ -111,7 +111,7 @@ def nav_paths(urls: Sequence[str], origin: str) -> list[str]:
 def same_origin(url: str, origin: str) -> bool:
     """Whether `url` is served by `origin`; `data:` and `blob:` URLs never leave the page.
 
-    Example:
+    Examples:
         >>> origin = "http://127.0.0.1:8123"
         >>> [same_origin(u, origin) for u in (origin + "/a.png", "https://example.com/x")]
         [True, False]
@@ -140,7 +140,7 @@ class _Server(http.server.ThreadingHTTPServer):
 def serve(site_dir: pathlib.Path) -> Iterator[str]:
     """Serves `site_dir` on 127.0.0.1 at a free port for the `with` block; yields its origin.
 
-    Example:
+    Examples:
         >>> import urllib.request
         >>> with serve(pathlib.Path(__file__).parent) as origin:
         ...     urllib.request.urlopen(origin + "/__init__.py").status
