@@ -26,7 +26,6 @@ from derivations._result import ClaimVerdict, Result, run_check
 
 __all__ = ["ISOLATED", "TOPICS", "ClaimVerdict", "Result", "run", "stream"]
 
-#: Topic name -> module holding its ``CHECKS``, in report order.
 TOPICS: dict[str, str] = {
     "activations": "derivations.activations",
     "softmax": "derivations.softmax",
@@ -37,13 +36,14 @@ TOPICS: dict[str, str] = {
     "backprop": "derivations.backprop",
     "crosscheck": "derivations.crosscheck",
 }
+"""Topic name -> module holding its ``CHECKS``, in report order."""
 
-#: Topics ``python -m derivations`` runs in a worker process while the others run in
-#: its own, on a second core: the cross-check, whose JAX import and XLA compilation then
-#: overlap with the SymPy checks (and whose 64-bit switch stays out of the main
-#: process), and the Fourier topic, the only one that integrates symbolically, so
-#: SymPy's integrator warms up there alone. Together they take about as long as the rest.
 ISOLATED: tuple[str, ...] = ("fourier", "crosscheck")
+"""Topics ``python -m derivations`` runs in a worker process while the others run in its
+own, on a second core: the cross-check, whose JAX import and XLA compilation then
+overlap with the SymPy checks (and whose 64-bit switch stays out of the main process),
+and the Fourier topic, the only one that integrates symbolically, so SymPy's integrator
+warms up there alone. Together they take about as long as the rest."""
 
 
 def stream(
