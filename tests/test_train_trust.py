@@ -17,21 +17,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from helpers import leaves_equal, problem
 
 import funcnet
 import funcnet.train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def problem(count=50, features=6, classes=3, seed=0):
-    kx, kw = jax.random.split(jax.random.key(seed))
-    x = jax.random.normal(kx, (count, features))
-    y = jnp.argmax(x @ jax.random.normal(kw, (features, classes)), axis=-1).astype(jnp.int32)
-    model = funcnet.Sequential(
-        funcnet.Linear(features, 8), funcnet.Tanh(), funcnet.Linear(8, classes)
-    )
-    return model, model.init(jax.random.key(seed + 1), x.shape), x, y
 
 
 def options(**overrides):
@@ -44,15 +35,6 @@ def options(**overrides):
         progress=False,
     )
     return base | overrides
-
-
-def leaves_equal(a, b):
-    for left, right in zip(
-        jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True
-    ):
-        if jnp.issubdtype(left.dtype, jax.dtypes.prng_key):
-            left, right = jax.random.key_data(left), jax.random.key_data(right)
-        np.testing.assert_array_equal(np.asarray(left), np.asarray(right))
 
 
 def all_finite(tree):
@@ -342,7 +324,8 @@ CHILD = textwrap.dedent(
     import jax.numpy as jnp, optax, funcnet
 
     sys.path.insert(0, {tests!r})
-    from test_train_trust import problem, options
+    from helpers import problem
+    from test_train_trust import options
 
     model, params, x, y = problem()
     try:
