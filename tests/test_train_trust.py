@@ -377,25 +377,38 @@ def test_a_real_signal_interrupts_fit_and_resuming_is_bit_exact(tmp_path, signal
     leaves_equal(resumed, whole)
 
 
-def test_an_interrupt_ends_training_after_the_running_epoch(monkeypatch):
-    """In process: SIGINT arrives as the third compiled epoch returns; it completes."""
-    model, params, x, y = problem()
+def signal_in_epoch(monkeypatch, epoch: int, signals: int, *, after_running: bool) -> None:
+    """Makes `fit`'s compiled epochs send SIGINT `signals` times in the `epoch`-th call,
+    before or after that epoch has run."""
     compiled = funcnet.train._compiled_epoch
     calls = []
 
     def interrupting(*args):
         epoch_fn = compiled(*args)
 
+        def send():
+            if len(calls) == epoch:
+                for _ in range(signals):
+                    signal.raise_signal(signal.SIGINT)
+
         def run(*arrays):
-            out = epoch_fn(*arrays)
             calls.append(1)
-            if len(calls) == 3:
-                signal.raise_signal(signal.SIGINT)
+            if not after_running:
+                send()
+            out = epoch_fn(*arrays)
+            if after_running:
+                send()
             return out
 
         return run
 
     monkeypatch.setattr(funcnet.train, "_compiled_epoch", interrupting)
+
+
+def test_an_interrupt_ends_training_after_the_running_epoch(monkeypatch):
+    """In process: SIGINT arrives as the third compiled epoch returns; it completes."""
+    model, params, x, y = problem()
+    signal_in_epoch(monkeypatch, 3, 1, after_running=True)
     with pytest.raises(funcnet.TrainingInterrupted) as error:
         funcnet.fit(model, params, (x, y), **options(epochs=5))
     assert (error.value.epoch, error.value.signal) == (3, "SIGINT")
@@ -409,22 +422,7 @@ def test_an_interrupt_ends_training_after_the_running_epoch(monkeypatch):
 def test_a_second_interrupt_drops_the_running_epoch(monkeypatch):
     """Two SIGINTs inside the third epoch: the second raises at once."""
     model, params, x, y = problem()
-    compiled = funcnet.train._compiled_epoch
-    calls = []
-
-    def interrupting(*args):
-        epoch_fn = compiled(*args)
-
-        def run(*arrays):
-            calls.append(1)
-            if len(calls) == 3:
-                signal.raise_signal(signal.SIGINT)
-                signal.raise_signal(signal.SIGINT)
-            return epoch_fn(*arrays)
-
-        return run
-
-    monkeypatch.setattr(funcnet.train, "_compiled_epoch", interrupting)
+    signal_in_epoch(monkeypatch, 3, 2, after_running=False)
     with pytest.raises(funcnet.TrainingInterrupted) as error:
         funcnet.fit(model, params, (x, y), **options(epochs=5))
     assert error.value.epoch == 2 and int(error.value.state.step) == 10
