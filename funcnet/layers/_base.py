@@ -9,7 +9,6 @@ init and at trace time and costs nothing inside a compiled function.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -18,54 +17,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from funcnet._validate import as_shape, check_key, describe, is_key
 from funcnet.errors import ShapeError
 
 Params = Any  # a pytree of arrays: {} for layers without parameters
+State = Any  # a pytree of arrays carried between calls: {} for layers without state
 Shape = tuple[int, ...]
 
-__all__ = ["Layer", "ParamSpec", "Params", "Shape", "check_params"]
-
-
-def as_shape(shape: object, owner: str) -> Shape:
-    """Validate an input shape (a sequence of non-negative ints) and return it as a tuple."""
-    if hasattr(shape, "shape") and not isinstance(shape, tuple | list):
-        raise TypeError(
-            f"{owner}: input_shape must be a tuple of ints such as (4, 10), got an array; "
-            "pass x.shape instead of x."
-        )
-    try:
-        dims = tuple(operator.index(dim) for dim in shape)  # type: ignore[union-attr]
-    except TypeError:
-        raise TypeError(
-            f"{owner}: input_shape must be a tuple of ints such as (4, 10), got {shape!r}."
-        ) from None
-    if any(dim < 0 for dim in dims):
-        raise ValueError(f"{owner}: input_shape must not have negative sizes, got {dims}.")
-    return dims
-
-
-def _is_key(value: object) -> bool:
-    if not isinstance(value, jax.Array | jax.core.Tracer):
-        return False
-    if jnp.issubdtype(value.dtype, jax.dtypes.prng_key):
-        return value.shape == ()
-    return value.dtype == jnp.uint32 and value.shape == (2,)
-
-
-def check_key(key: object, owner: str) -> jax.Array:
-    """Validate a PRNG key: a typed key (`jax.random.key`) or a raw uint32[2] key."""
-    if _is_key(key):
-        return key
-    raise TypeError(
-        f"{owner}: key must be a single PRNG key from jax.random.key(seed) or "
-        f"jax.random.PRNGKey(seed), got {_describe(key)}."
-    )
-
-
-def _describe(value: object) -> str:
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return f"an array of shape {tuple(value.shape)} and dtype {value.dtype}"
-    return f"{value!r} of type {type(value).__name__}"
+__all__ = ["Layer", "ParamSpec", "Params", "Shape", "State", "check_params"]
 
 
 class ParamSpec(NamedTuple):
@@ -97,54 +56,62 @@ def _params_kind(params: object) -> str:
             f"a {type(params).__name__} of {len(params)} entries (the params of a whole "
             "Sequential?)"
         )
-    return _describe(params)
+    return describe(params)
 
 
-def check_params(layer: Layer, params: Params, specs: Mapping[str, ParamSpec]) -> None:
+def check_params(
+    layer: Layer, params: Params, specs: Mapping[str, ParamSpec], *, what: str = "params"
+) -> None:
     """Check `params` against the shapes `layer` declares, before any data flows.
 
     Shapes are static, so this runs in Python at trace time and costs nothing under
     `jit`. Params that come from another model (a `Linear(10, 6)` where the layer is a
     `Linear(10, 5)`) fail here, at the layer they belong to, instead of later in a
-    layer whose input they have distorted.
+    layer whose input they have distorted. The same check runs on a stateful layer's
+    state (`what="state"`).
 
     Args:
         layer: the layer that is about to use `params`.
         params: a dict from parameter name to array.
         specs: the declared shape of every parameter `layer` uses.
+        what: `"params"` or `"state"`, the word the messages use.
 
     Raises:
         ValueError: if `params` is not a dict with exactly the names in `specs`.
         ShapeError: if an array's shape differs from its declared shape; the message
             names the layer and both shapes.
     """
+    make = _MAKE[what]
     if not isinstance(params, dict):
         name = next(iter(specs))
         raise ValueError(
-            f"{layer!r} needs params with a {name!r} entry, got {_params_kind(params)}; "
-            "create them with layer.init(key, input_shape)."
+            f"{layer!r} needs {what} with a {name!r} entry, got {_params_kind(params)}; "
+            f"create them with {make}."
         )
     for name in specs:
         if name not in params:
             raise ValueError(
-                f"{layer!r} needs params with a {name!r} entry, got {sorted(params)}; "
-                "create them with layer.init(key, input_shape)."
+                f"{layer!r} needs {what} with a {name!r} entry, got {sorted(params)}; "
+                f"create them with {make}."
             )
     unexpected = sorted(str(name) for name in params if name not in specs)
     if unexpected:
         raise ValueError(
-            f"{layer!r} uses params {sorted(specs)} but was given unexpected entries "
-            f"{unexpected} as well, which it would ignore; the params were made for a "
-            "different layer: create them with layer.init(key, input_shape)."
+            f"{layer!r} uses {what} {sorted(specs)} but was given unexpected entries "
+            f"{unexpected} as well, which it would ignore; the {what} were made for a "
+            f"different layer: create them with {make}."
         )
     for name, spec in specs.items():
         shape = _leaf_shape(params[name])
         if not _fits(shape, spec):
-            raise _param_mismatch(layer, params, name, spec, shape)
+            raise _param_mismatch(layer, params, name, spec, shape, what)
+
+
+_MAKE = {"params": "layer.init(key, input_shape)", "state": "layer.initial_state(input_shape)"}
 
 
 def _param_mismatch(
-    layer: Layer, params: Params, name: str, spec: ParamSpec, shape: Shape
+    layer: Layer, params: Params, name: str, spec: ParamSpec, shape: Shape, what: str
 ) -> ShapeError:
     sizes = ", ".join(
         axis if want is None else str(want)
@@ -152,17 +119,18 @@ def _param_mismatch(
     )
     sizes = f"({sizes},)" if len(spec.shape) == 1 else f"({sizes})"
     hint = (
-        "the params were made for a different model: create them with "
-        "model.init(key, input_shape) for this one, or load a state dict that fits it"
+        f"the {what} were made for a different model: create them with "
+        f"{_MAKE[what].replace('layer.', 'model.')} for this one, or load a state dict "
+        "that fits it"
     )
     fitting = layer._fitted_to({key: _leaf_shape(value) for key, value in params.items()})
-    if fitting is not None and fitting != layer:
+    if what == "params" and fitting is not None and fitting != layer:
         hint += f"; or build {fitting!r} to use these params"
     return ShapeError(
         f"{type(layer).__name__}: expected {name} of shape {sizes}, got {shape}",
         layer=repr(layer),
         detail=(
-            f"needs params[{name!r}] of shape {sizes}, that is ({', '.join(spec.axes)}), "
+            f"needs {what}[{name!r}] of shape {sizes}, that is ({', '.join(spec.axes)}), "
             f"but receives {shape}"
         ),
         hint=hint + ".",
@@ -205,6 +173,17 @@ def _call_usage(method: str) -> Callable[[Layer, int], str]:
     return usage
 
 
+def _stateful_usage(layer: Layer) -> str:
+    return (
+        f"{type(layer).__name__} carries state (the running statistics of batch norm) "
+        "beside its params, so it runs with y, state = model.apply_with_state(params, "
+        "state, x, training=True) in training, which also returns the updated state, or "
+        "training=False for evaluation with the running statistics. The first state "
+        "comes from state = model.initial_state(x.shape). fit, evaluate and predict do "
+        "this for you."
+    )
+
+
 def _init_usage(layer: Layer, given: int) -> str:
     return (
         f"{type(layer).__name__}.init got {_arguments(given)} but needs 2, a PRNG key and "
@@ -214,11 +193,17 @@ def _init_usage(layer: Layer, given: int) -> str:
 
 
 class Layer:
-    """Base class of all layers: configuration plus three pure methods.
+    """Base class of all layers: configuration plus pure methods.
 
     Subclasses are frozen dataclasses and implement `_output_shape`, `_apply` and,
-    if they have parameters, `_init`. The public methods validate their arguments and
-    call those.
+    if they have parameters, `_init` and `_param_specs`; a layer with state (batch
+    norm's running statistics) also implements `_initial_state`, `_state_specs` and
+    `_apply_with_state`. The public methods validate their arguments and call those.
+
+    State is explicit: `initial_state(input_shape)` makes it, and
+    `apply_with_state(params, state, x, training=...)` returns `(y, new_state)`,
+    never mutating anything. A model without state is run with `apply(params, x)`,
+    as in the lesson; a model with state refuses `apply` and says how to call it.
 
     Examples:
         >>> import jax, jax.numpy as jnp
@@ -234,6 +219,9 @@ class Layer:
     #: True for layers that draw random numbers in training (dropout), so a train
     #: step splits a PRNG key only for models that need one.
     stochastic: bool = False
+    #: True for layers that carry state between calls (batch norm's running
+    #: statistics); such a model runs with `apply_with_state`.
+    stateful: bool = False
 
     @_with_arguments(("key", "input_shape"), _init_usage)
     def init(self, key: jax.Array, input_shape: Sequence[int]) -> Params:
@@ -251,7 +239,7 @@ class Layer:
             TypeError: if `key` is not a PRNG key or `input_shape` not a tuple of ints,
                 or if either is missing.
         """
-        if _is_key(input_shape) and not _is_key(key):
+        if is_key(input_shape) and not is_key(key):
             raise TypeError(
                 f"{self!r}.init: the arguments look swapped: init takes the PRNG key "
                 "first, then the input shape: model.init(jax.random.key(0), (4, 10))."
@@ -288,12 +276,105 @@ class Layer:
             TypeError: if `params` or `x` is missing: a PyTorch habit is `model(x)`,
                 where funcnet needs `model(params, x)`.
         """
+        if self.stateful:
+            raise TypeError(_stateful_usage(self))
+        x = self._checked(params, x)
+        return self._apply(params, x, key=key, training=training)
+
+    def apply_with_state(
+        self,
+        params: Params,
+        state: State,
+        x: ArrayLike,
+        *,
+        key: jax.Array | None = None,
+        training: bool = False,
+    ) -> tuple[jax.Array, State]:
+        """Run the layer and return its output and its new state.
+
+        In training (`training=True`) a batch norm layer normalises with the batch's
+        statistics and returns running statistics updated from them; in evaluation it
+        normalises with the running statistics and returns `state` unchanged. A layer
+        without state returns `state` as it came. Nothing is mutated.
+
+        Args:
+            params: the pytree `init` returned.
+            state: the pytree `initial_state` returned, or one returned by an
+                earlier call.
+            x: `(*batch, ...)` input of a shape this layer accepts.
+            key: a PRNG key, needed only by stochastic layers in training.
+            training: True in training, False for evaluation.
+
+        Returns:
+            `(y, new_state)`: the output, of shape `self.output_shape(x.shape)`, and a
+            state of the same structure as `state`.
+
+        Raises:
+            ShapeError: as `apply`, and for a state array of the wrong shape.
+            ValueError: if `params` or `state` lacks an entry or has extra ones.
+
+        Examples:
+            >>> import jax, jax.numpy as jnp
+            >>> import funcnet
+            >>> model = funcnet.Sequential(funcnet.Linear(3, 4), funcnet.BatchNorm1d(4))
+            >>> params = model.init(jax.random.key(0), (8, 3))
+            >>> state = model.initial_state((8, 3))
+            >>> x = jax.random.normal(jax.random.key(1), (8, 3))
+            >>> y, state = model.apply_with_state(params, state, x, training=True)
+            >>> y.shape, int(state[1]["num_batches_tracked"])
+            ((8, 4), 1)
+        """
+        x = self._checked(params, x)
+        specs = self._state_specs()
+        if specs:
+            check_params(self, state, specs, what="state")
+        return self._apply_with_state(params, state, x, key=key, training=training)
+
+    def initial_state(self, input_shape: Sequence[int]) -> State:
+        """The state this layer starts from, for inputs of shape `input_shape`.
+
+        Needs no key: batch norm starts from running mean 0, running variance 1 and
+        a count of 0 batches, as PyTorch does.
+
+        Args:
+            input_shape: `(*batch, ...)` the shape of the input.
+
+        Returns:
+            A pytree of arrays, shaped like the params: a dict per layer (`{}` for a
+            layer without state), a tuple per `Sequential`.
+
+        Examples:
+            >>> import funcnet
+            >>> funcnet.Linear(3, 4).initial_state((8, 3))
+            {}
+        """
+        shape = as_shape(input_shape, f"{self!r}.initial_state")
+        self.output_shape(shape)
+        return self._initial_state(shape)
+
+    def sublayers(self, input_shape: Sequence[int]) -> tuple[tuple[str, Layer, Shape], ...]:
+        """The layers a combinator is built from, for inputs of shape `input_shape`.
+
+        Returns:
+            `(name, layer, layer_input_shape)` per layer, `name` being the key of
+            its entry in the params (`"0"`, `"1"`, ... for `Sequential`); `()` for a
+            layer that is not built from others.
+
+        Examples:
+            >>> import funcnet
+            >>> model = funcnet.Sequential(funcnet.Linear(3, 4), funcnet.ReLU())
+            >>> [(name, shape) for name, _, shape in model.sublayers((8, 3))]
+            [('0', (8, 3)), ('1', (8, 4))]
+        """
+        return self._sublayers(as_shape(input_shape, f"{self!r}.sublayers"))
+
+    def _checked(self, params: Params, x: ArrayLike) -> jax.Array:
         x = jnp.asarray(x)
         self.output_shape(x.shape)
         specs = self._param_specs()
         if specs:
             check_params(self, params, specs)
-        return self._apply(params, x, key=key, training=training)
+        return x
 
     @_with_arguments(("params", "x"), _call_usage(""))
     def __call__(
@@ -315,9 +396,25 @@ class Layer:
         """
         return self._output_shape(as_shape(input_shape, f"{self!r}.output_shape"))
 
-    # Subclasses override these three, and the two below if they have parameters.
+    # Subclasses override these, the parameter pair below if they have parameters,
+    # and the state trio if they carry state.
     def _init(self, key: jax.Array, input_shape: Shape) -> Params:
         return {}
+
+    def _initial_state(self, input_shape: Shape) -> State:
+        return {}
+
+    def _state_specs(self) -> dict[str, ParamSpec]:
+        """The declared shape of each state entry, checked by `apply_with_state`."""
+        return {}
+
+    def _apply_with_state(
+        self, params: Params, state: State, x: jax.Array, *, key, training
+    ) -> tuple[jax.Array, State]:
+        return self._apply(params, x, key=key, training=training), state
+
+    def _sublayers(self, input_shape: Shape) -> tuple[tuple[str, Layer, Shape], ...]:
+        return ()
 
     def _param_specs(self) -> dict[str, ParamSpec]:
         """The declared shape of each parameter, checked by `apply`."""

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from funcnet.layers._base import Layer, Params, check_key
+from funcnet._validate import check_key
+from funcnet.layers._base import Layer, Params
 
 __all__ = ["Dropout"]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
 import jax
 
 from funcnet.errors import ShapeError
-from funcnet.layers._base import Layer, Params, Shape
+from funcnet.layers._base import Layer, Params, Shape, State
 
 __all__ = ["Sequential"]
 
@@ -32,6 +33,14 @@ def _check_layer(index: int, layer: object) -> Layer:
     )
 
 
+def _check_entries(model: Sequential, tree: object, what: str, make: str) -> None:
+    if not isinstance(tree, tuple | list) or len(tree) != len(model.layers):
+        raise ValueError(
+            f"Sequential of {len(model.layers)} layers needs {what} with one entry per "
+            f"layer, got {_describe_params(tree)}; create them with {make}."
+        )
+
+
 def _describe_params(params: object) -> str:
     if isinstance(params, tuple | list):
         count = len(params)
@@ -41,12 +50,17 @@ def _describe_params(params: object) -> str:
     return f"{params!r}" if params is None else f"a {type(params).__name__}"
 
 
+@dataclass(frozen=True, init=False, repr=False)
 class Sequential(Layer):
     """Apply layers in order; the output of layer `i` is the input of layer `i + 1`.
 
     Its params are a tuple with one entry per layer (`{}` for layers without
     parameters), so `named_parameters` gives PyTorch's names: `0.weight`, `0.bias`,
     `2.weight`, ... `init` checks the whole chain of shapes before any data flows.
+    Its state (`initial_state`) is a tuple of the same form, and `apply_with_state`
+    threads each layer's state through. Each layer runs inside
+    `jax.named_scope(f"{index}:{LayerClass}")`, so a traced graph can tell which
+    layer an operation comes from.
 
     Args:
         *layers: the layers, in order.
@@ -67,7 +81,7 @@ class Sequential(Layer):
         ['0.bias', '0.weight', '2.bias', '2.weight']
     """
 
-    __slots__ = ("layers",)
+    layers: tuple[Layer, ...]
 
     def __init__(self, *layers: Layer) -> None:
         if len(layers) == 1 and isinstance(layers[0], list | tuple):
@@ -75,23 +89,15 @@ class Sequential(Layer):
         checked = tuple(_check_layer(i, layer) for i, layer in enumerate(layers))
         object.__setattr__(self, "layers", checked)
 
-    def __setattr__(self, name, value):
-        raise AttributeError("Sequential is immutable; build a new one instead.")
-
-    def __reduce__(self):
-        # Immutable with __slots__: copy, deepcopy and pickle rebuild it from its layers.
-        return (Sequential, self.layers)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Sequential and other.layers == self.layers
-
-    def __hash__(self) -> int:
-        return hash(("Sequential", self.layers))
-
     @property
     def stochastic(self) -> bool:
         """True if any layer draws random numbers in training."""
         return any(layer.stochastic for layer in self.layers)
+
+    @property
+    def stateful(self) -> bool:
+        """True if any layer carries state (batch norm's running statistics)."""
+        return any(layer.stateful for layer in self.layers)
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -126,28 +132,50 @@ class Sequential(Layer):
                 raise self._located(error, index) from None
         return shape
 
+    def _sublayers(self, input_shape: Shape) -> tuple[tuple[str, Layer, Shape], ...]:
+        rows, shape = [], input_shape
+        for index, layer in enumerate(self.layers):
+            rows.append((str(index), layer, shape))
+            shape = layer.output_shape(shape)
+        return tuple(rows)
+
     def _init(self, key: jax.Array, input_shape: Shape) -> Params:
         keys = jax.random.split(key, max(len(self.layers), 1))
-        params = []
-        shape = input_shape
-        for index, layer in enumerate(self.layers):
-            params.append(layer.init(keys[index], shape))
-            shape = layer.output_shape(shape)
-        return tuple(params)
+        return tuple(
+            layer.init(keys[index], shape)
+            for index, (_, layer, shape) in enumerate(self._sublayers(input_shape))
+        )
+
+    def _initial_state(self, input_shape: Shape) -> State:
+        rows = self._sublayers(input_shape)
+        return tuple(layer.initial_state(shape) for _, layer, shape in rows)
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
-        if not isinstance(params, tuple | list) or len(params) != len(self.layers):
-            raise ValueError(
-                f"Sequential of {len(self.layers)} layers needs params with one entry per "
-                f"layer, got {_describe_params(params)}; create them with "
-                "model.init(key, input_shape)."
-            )
+        return self._run(params, None, x, key, training)[0]
+
+    def _apply_with_state(
+        self, params: Params, state: State, x: jax.Array, *, key, training
+    ) -> tuple[jax.Array, State]:
+        _check_entries(self, state, "state", "model.initial_state(input_shape)")
+        return self._run(params, state, x, key, training)
+
+    def _run(self, params, state, x, key, training):
+        """Apply the layers in order; with `state`, thread each layer's entry through."""
+        _check_entries(self, params, "params", "model.init(key, input_shape)")
         keys = [None] * len(self.layers)
         if key is not None and self.stochastic:
             keys = list(jax.random.split(key, len(self.layers)))
-        for index, (layer, layer_params) in enumerate(zip(self.layers, params, strict=True)):
+        states = []
+        for index, layer in enumerate(self.layers):
             try:
-                x = layer.apply(layer_params, x, key=keys[index], training=training)
+                with jax.named_scope(f"{index}:{type(layer).__name__}"):
+                    if state is None:
+                        x = layer.apply(params[index], x, key=keys[index], training=training)
+                    else:
+                        x, new = layer.apply_with_state(
+                            params[index], state[index], x, key=keys[index], training=training
+                        )
+                        states.append(new)
             except ShapeError as error:
                 raise self._located(error, index) from None
-        return x
+        return x, (None if state is None else tuple(states))
