@@ -34,6 +34,15 @@ LAYERS = [
     (funcnet.MaxPool2d(2), (2, 3, 6, 6)),
     (funcnet.AvgPool2d(3, stride=1, padding=1), (2, 3, 5, 5)),
     (funcnet.Dropout(0.3), (4, 5)),
+    (funcnet.BatchNorm1d(5), (4, 5)),
+    (funcnet.BatchNorm1d(3, momentum=None, affine=False), (4, 3, 6)),
+    (funcnet.BatchNorm1d(3, track_running_stats=False), (4, 3)),
+    (funcnet.BatchNorm2d(3), (2, 3, 4, 4)),
+    (funcnet.LayerNorm(5), (4, 5)),
+    (funcnet.LayerNorm((3, 4), elementwise_affine=False), (2, 3, 4)),
+    (funcnet.LayerNorm(4, bias=False), (2, 4)),
+    (funcnet.Embedding(10, 3), (4, 6)),
+    (funcnet.Embedding(10, 3, padding_idx=-1), (5,)),
     (
         funcnet.Sequential(
             funcnet.Linear(10, 5), funcnet.Sigmoid(), funcnet.Linear(5, 8), funcnet.Softmax()
@@ -47,50 +56,95 @@ LAYERS = [
         (2, 3, 4),
     ),
     (funcnet.models.digits_cnn(), (3, 1, 8, 8)),
+    (funcnet.models.digits_cnn(batch_norm=True), (3, 1, 8, 8)),
 ]
 LAYER_IDS = [" ".join(repr(layer).split()) for layer, _ in LAYERS]
+
+
+def _example(layer, shape, key):
+    """An input `layer` accepts: indices for an embedding, normal floats otherwise."""
+    if isinstance(layer, funcnet.Embedding):
+        return jax.random.randint(key, shape, 0, layer.num_embeddings)
+    return jax.random.normal(key, shape)
+
+
+def _another(layer, x):
+    """A second input of the same kind as `x`."""
+    if isinstance(layer, funcnet.Embedding):
+        return (x + 1) % layer.num_embeddings
+    return 2 * x
+
+
+def _forward(layer, state):
+    """`apply` for a model without state; evaluation with `state` for one with state."""
+    if not layer.stateful:
+        return layer.apply
+    return lambda params, x: layer.apply_with_state(params, state, x)[0]
 
 
 @pytest.mark.parametrize(("layer", "shape"), LAYERS, ids=LAYER_IDS)
 def test_shared_layer_protocol(layer, shape):
     params = layer.init(jax.random.key(0), shape)
-    x = jax.random.normal(jax.random.key(1), shape)
+    state = layer.initial_state(shape)
+    forward = _forward(layer, state)
+    x = _example(layer, shape, jax.random.key(1))
     promised = layer.output_shape(shape)
-    y = layer.apply(params, x)
+    y = forward(params, x)
     assert y.shape == promised
-    assert jax.eval_shape(layer.apply, params, x).shape == promised
-    assert layer(params, x).shape == promised  # callable form
+    assert jax.eval_shape(forward, params, x).shape == promised
+    if not layer.stateful:
+        assert layer(params, x).shape == promised  # callable form
     # jit gives the same numbers.
-    np.testing.assert_allclose(jax.jit(layer.apply)(params, x), y, rtol=1e-12, atol=1e-12)
-    # grad reaches every parameter and the input.
-    grads, x_grad = jax.grad(lambda p, v: jnp.sum(jnp.sin(layer(p, v))), argnums=(0, 1))(params, x)
-    assert jax.tree_util.tree_structure(grads) == jax.tree_util.tree_structure(params)
-    assert x_grad.shape == x.shape
+    np.testing.assert_allclose(jax.jit(forward)(params, x), y, rtol=1e-12, atol=1e-12)
+    # grad reaches every parameter and (for float inputs) the input.
+    argnums = (0, 1) if jnp.issubdtype(x.dtype, jnp.floating) else (0,)
+    grads = jax.grad(lambda p, v: jnp.sum(jnp.sin(forward(p, v))), argnums=argnums)(params, x)
+    assert jax.tree_util.tree_structure(grads[0]) == jax.tree_util.tree_structure(params)
+    assert argnums == (0,) or grads[1].shape == x.shape
     # vmap over an extra leading axis of inputs.
-    xs = jnp.stack([x, 2 * x])
+    other = _another(layer, x)
+    xs = jnp.stack([x, other])
     np.testing.assert_allclose(
-        jax.vmap(layer.apply, in_axes=(None, 0))(params, xs)[1], layer(params, 2 * x), rtol=1e-12
+        jax.vmap(forward, in_axes=(None, 0))(params, xs)[1], forward(params, other), rtol=1e-12
     )
     # vmap over a batch of params (an ensemble), one input.
     stacked = jax.vmap(lambda k: layer.init(k, shape))(jax.random.split(jax.random.key(2), 3))
-    ensemble = jax.vmap(layer.apply, in_axes=(0, None), axis_size=3)(stacked, x)
+    ensemble = jax.vmap(forward, in_axes=(0, None), axis_size=3)(stacked, x)
     assert ensemble.shape == (3, *promised)
     first = jax.tree_util.tree_map(lambda leaf: leaf[0], stacked)
-    np.testing.assert_allclose(ensemble[0], layer(first, x), rtol=1e-12)
+    np.testing.assert_allclose(ensemble[0], forward(first, x), rtol=1e-12)
 
 
 @pytest.mark.parametrize(("layer", "shape"), LAYERS, ids=LAYER_IDS)
-def test_init_is_deterministic_and_pure(layer, shape):
-    a = layer.init(jax.random.key(7), shape)
-    b = layer.init(jax.random.key(7), shape)
-    for left, right in zip(
-        jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True
+def test_shared_state_protocol(layer, shape):
+    """Training returns a state of the same structure, shapes and dtypes; jit agrees."""
+    params = layer.init(jax.random.key(0), shape)
+    state = layer.initial_state(shape)
+    x = _example(layer, shape, jax.random.key(1))
+    key = jax.random.key(3)
+
+    def train(p, s, v):
+        return layer.apply_with_state(p, s, v, key=key, training=True)
+
+    y, new_state = train(params, state, x)
+    assert y.shape == layer.output_shape(shape)
+    assert jax.tree_util.tree_structure(new_state) == jax.tree_util.tree_structure(state)
+    for old, new in zip(
+        jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(new_state), strict=True
     ):
-        np.testing.assert_array_equal(left, right)
-    x = jax.random.normal(jax.random.key(1), shape)
-    x_copy = np.array(x)
-    layer(a, x)
-    np.testing.assert_array_equal(x, x_copy)
+        assert (old.shape, old.dtype) == (new.shape, new.dtype)
+    jitted_y, jitted_state = jax.jit(train)(params, state, x)
+    np.testing.assert_allclose(jitted_y, y, rtol=1e-12, atol=1e-12)
+    for left, right in zip(
+        jax.tree_util.tree_leaves(jitted_state), jax.tree_util.tree_leaves(new_state), strict=True
+    ):
+        np.testing.assert_allclose(left, right, rtol=1e-12)
+    if not layer.stateful:
+        assert jax.tree_util.tree_leaves(state) == []
+        np.testing.assert_allclose(y, layer.apply(params, x, key=key, training=True), rtol=1e-12)
+    else:
+        with pytest.raises(TypeError, match="apply_with_state"):
+            layer.apply(params, x)
 
 
 def test_every_public_layer_is_in_the_shared_check():

@@ -1,6 +1,6 @@
 """Layers: immutable values with `init`, `apply` and `output_shape`."""
 
-from funcnet.layers._base import Layer, Params, Shape
+from funcnet.layers._base import Layer, Params, Shape, State
 from funcnet.layers.activation import (
     ELU,
     GELU,
@@ -17,7 +17,9 @@ from funcnet.layers.activation import (
 )
 from funcnet.layers.conv import Conv2d
 from funcnet.layers.dropout import Dropout
+from funcnet.layers.embedding import Embedding
 from funcnet.layers.linear import Linear
+from funcnet.layers.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from funcnet.layers.pool import AvgPool2d, MaxPool2d
 from funcnet.layers.sequential import Sequential
 from funcnet.layers.unpool import MaxUnpool2d
@@ -26,11 +28,15 @@ __all__ = [
     "ELU",
     "GELU",
     "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "Conv2d",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Identity",
     "Layer",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -44,5 +50,6 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Softplus",
+    "State",
     "Tanh",
 ]
