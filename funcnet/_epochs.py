@@ -53,7 +53,8 @@ class EpochLoop:
             with `index` the first non-finite step of the epoch, or -1.
         data: the training `(x, y)`.
         steps: optimizer steps per epoch (for the progress line).
-        validate: `validate(params) -> {"loss": ..., ...}` on the validation data, or None.
+        validate: `validate(state) -> {"loss": ..., ...}` on the validation data, given
+            the `TrainState`; or None.
     """
 
     def __init__(
@@ -116,7 +117,7 @@ class EpochLoop:
                 loss=float(loss),
             )
         if self.validate is not None:
-            scores = self.validate(new_state.params)
+            scores = self.validate(new_state)
             record.update({f"val_{name}": value for name, value in scores.items()})
         record["seconds"] = seconds
         return new_state, record

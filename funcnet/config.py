@@ -18,7 +18,15 @@ from funcnet import data, models, runs
 from funcnet.layers import Layer
 from funcnet.runs import RunError
 
-__all__ = ["DATASETS", "Config", "build", "make_optimizer", "read_config"]
+__all__ = [
+    "DATASETS",
+    "IMAGE_MODELS",
+    "MODELS",
+    "Config",
+    "build",
+    "make_optimizer",
+    "read_config",
+]
 
 DATASETS: dict[str, Callable[..., data.Dataset]] = {
     "digits": data.load_digits,
@@ -32,6 +40,12 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+#: The models `funcnet train --model` builds: an MLP, the digits CNN, and the same
+#: CNN with batch norm after each convolution and the hidden Linear.
+MODELS = ("mlp", "cnn", "cnn-bn")
+IMAGE_MODELS = ("cnn", "cnn-bn")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,10 +79,10 @@ class Config:
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or self.dataset not in DATASETS:
             raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {self.dataset!r}.")
-        if not isinstance(self.model, str) or self.model not in ("mlp", "cnn"):
-            raise ValueError(f"model must be 'mlp' or 'cnn', got {self.model!r}.")
-        if self.model == "cnn" and self.dataset != "digits":
-            raise ValueError("model 'cnn' needs image data: use dataset 'digits'.")
+        if not isinstance(self.model, str) or self.model not in MODELS:
+            raise ValueError(f"model must be one of {list(MODELS)}, got {self.model!r}.")
+        if self.model in IMAGE_MODELS and self.dataset != "digits":
+            raise ValueError(f"model {self.model!r} needs image data: use dataset 'digits'.")
         for name in ("epochs", "batch_size", "hidden"):
             value = getattr(self, name)
             if not _is_int(value) or value <= 0:
@@ -105,11 +119,11 @@ def build(config: Config) -> tuple[Layer, data.Dataset]:
         >>> model.output_shape(dataset.train.x.shape)[1], dataset.num_classes
         (10, 10)
     """
-    dataset = DATASETS[config.dataset](
-        seed=config.seed, **({"image": True} if config.model == "cnn" else {})
-    )
-    if config.model == "cnn":
-        return models.digits_cnn(dataset.num_classes), dataset
+    image = config.model in IMAGE_MODELS
+    dataset = DATASETS[config.dataset](seed=config.seed, **({"image": True} if image else {}))
+    if image:
+        batch_norm = config.model == "cnn-bn"
+        return models.digits_cnn(dataset.num_classes, batch_norm=batch_norm), dataset
     features = dataset.train.x.shape[1]
     return models.mlp(features, config.hidden, dataset.num_classes), dataset
 

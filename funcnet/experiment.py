@@ -195,7 +195,7 @@ def _train(run: _Run, state: TrainState, history: dict, done: int, progress: boo
         ) from None
     history = _merge(history, new)
     files = _write(run, state, history, run.config.epochs)
-    scores = evaluate(run.model, state.params, run.dataset.test, loss_fn=cross_entropy)
+    scores = evaluate(run.model, state, run.dataset.test, loss_fn=cross_entropy)
     return RunResult(
         run.directory, run.config, history, scores["loss"], scores["accuracy"], files, done
     )
@@ -232,8 +232,7 @@ def train_run(
         with runs.signals_held(redeliver=True):  # Ctrl-C here: cleaned up, not lost
             run = _prepare(config, directory)
             init_key, train_key = jax.random.split(jax.random.key(config.seed))
-            params = run.model.init(init_key, run.dataset.train.x.shape)
-            state = init_state(params, run.optimizer, train_key)
+            state = _initial_state(run, init_key, train_key)
         return _train(run, state, {}, 0, progress)
 
 
@@ -255,14 +254,17 @@ def _fitting(directory: str, name: str) -> Iterator[None]:
         ) from None
 
 
+def _initial_state(run: _Run, init_key: jax.Array, train_key: jax.Array) -> TrainState:
+    """The run's `TrainState` before its first step: params, and running statistics."""
+    shape = run.dataset.train.x.shape
+    params = run.model.init(init_key, shape)
+    return init_state(params, run.optimizer, train_key, run.model.initial_state(shape))
+
+
 def _read_run(directory: str | os.PathLike) -> tuple[_Run, TrainState, int, dict]:
     """What `resume_run` continues from: the run, its state, epochs done, history."""
     run = _prepare(read_config(directory), os.fspath(directory))
-    shape = run.dataset.train.x.shape
-    like = jax.eval_shape(
-        lambda key: init_state(run.model.init(key, shape), run.optimizer, key),
-        jax.random.key(0),
-    )
+    like = jax.eval_shape(lambda key: _initial_state(run, key, key), jax.random.key(0))
     with _fitting(run.directory, "state.safetensors"):
         state, done = runs.read_state(run.directory, like)
     return run, state, done, runs.read_history(run.directory)

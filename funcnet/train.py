@@ -29,7 +29,7 @@ from funcnet._guards import (
     sigterm_interrupts,
     warn_double_softmax,
 )
-from funcnet.layers import Layer, Params
+from funcnet.layers import Layer, Params, State
 
 __all__ = [
     "TrainState",
@@ -50,20 +50,35 @@ class TrainState(NamedTuple):
     """Everything a training run carries from step to step.
 
     Attributes:
-        params: the model's parameters.
+        params: the model's parameters, which the optimizer trains.
         opt_state: the optax optimizer's state.
         step: `()` int32, the number of steps taken.
         key: the PRNG key that shuffling and dropout draw from.
+        model_state: the model's state (batch norm's running statistics), which
+            training carries and updates but does not differentiate: PyTorch's
+            buffers. `()` for a model without state.
     """
 
     params: Params
     opt_state: optax.OptState
     step: jax.Array
     key: jax.Array
+    model_state: State = ()
 
 
-def init_state(params: Params, optimizer: optax.GradientTransformation, key: jax.Array):
+def init_state(
+    params: Params,
+    optimizer: optax.GradientTransformation,
+    key: jax.Array,
+    model_state: State = (),
+) -> TrainState:
     """A fresh `TrainState` at step 0.
+
+    Args:
+        params: the model's parameters, from `model.init`.
+        optimizer: an optax `GradientTransformation`.
+        key: the PRNG key for shuffling and dropout.
+        model_state: for a model with state, `model.initial_state(x.shape)`.
 
     Examples:
         >>> import jax, optax, funcnet
@@ -72,7 +87,29 @@ def init_state(params: Params, optimizer: optax.GradientTransformation, key: jax
         >>> int(state.step)
         0
     """
-    return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32), key)
+    return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32), key, model_state)
+
+
+def _forward(model: Layer, params: Params, model_state: State, x: jax.Array, **options):
+    """`(outputs, new model state)`; a model without state runs with plain `apply`."""
+    if model.stateful:
+        return model.apply_with_state(params, model_state, x, **options)
+    return model.apply(params, x, **options), model_state
+
+
+def _with_model_state(
+    model: Layer, params: Any, state: State | None, owner: str
+) -> tuple[Params, State]:
+    """The params and model state to evaluate with; a `TrainState` brings both."""
+    if isinstance(params, TrainState):
+        params, state = params.params, params.model_state if state is None else state
+    if model.stateful and not jax.tree_util.tree_leaves(state):
+        raise TypeError(
+            f"{owner}: the model carries state (batch norm's running statistics), which "
+            "evaluation uses: pass state=train_state.model_state, or pass the TrainState "
+            "that fit returned in place of the params."
+        )
+    return params, state
 
 
 def _metrics(outputs: jax.Array, target: jax.Array, loss: jax.Array) -> dict[str, jax.Array]:
@@ -132,13 +169,17 @@ def _train_step(model: Layer, loss_fn: LossFn, optimizer: optax.GradientTransfor
             key, dropout_key = jax.random.split(state.key)
 
         def objective(params):
-            outputs = model.apply(params, x, key=dropout_key, training=True)
-            return loss_fn(outputs, y), outputs
+            outputs, model_state = _forward(
+                model, params, state.model_state, x, key=dropout_key, training=True
+            )
+            return loss_fn(outputs, y), (outputs, model_state)
 
-        (loss, outputs), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        (loss, (outputs, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(
+            state.params
+        )
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        new_state = TrainState(params, opt_state, state.step + 1, key)
+        new_state = TrainState(params, opt_state, state.step + 1, key, model_state)
         return new_state, _metrics(outputs, y, loss)
 
     return step
@@ -173,7 +214,7 @@ def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool)
             totals = jax.tree_util.tree_map(lambda t, m: t + m * (count - head), totals, last)
             losses, seen = jnp.concatenate([losses, last["loss"][None]]), count
         means = jax.tree_util.tree_map(lambda t: t / seen, totals)
-        return state, means, first_non_finite(losses, state.params)
+        return state, means, first_non_finite(losses, (state.params, state.model_state))
 
     return epoch
 
@@ -295,10 +336,11 @@ def fit(
     batch_size = _check_batch_size(batch_size, x.shape[0], drop_last)
     if isinstance(params_or_state, TrainState):
         state = params_or_state
+        _with_model_state(model, state, None, "fit")
     elif key is None:
         raise ValueError("fit: starting from params needs key=jax.random.key(seed).")
     else:
-        state = init_state(params_or_state, optimizer, key)
+        state = init_state(params_or_state, optimizer, key, model.initial_state(x.shape))
     # Shape and label errors here name the layer or the label, before compiling.
     check_targets("fit", model.output_shape(x.shape), y, loss_fn)
     validate = None
@@ -321,32 +363,41 @@ def _floats(metrics: dict[str, jax.Array]) -> dict[str, float]:
     return {"loss": float(metrics["loss"])} | {name: float(v) for name, v in metrics.items()}
 
 
-def _validate(model: Layer, data: Batch, loss_fn: LossFn, params: Params) -> dict[str, float]:
+def _validate(model: Layer, data: Batch, loss_fn: LossFn, state: TrainState) -> dict[str, float]:
     """`evaluate` without its checks, which `fit` made once before the first epoch."""
-    metrics = _compiled_evaluate(model, loss_fn)(params, *data)
+    metrics = _compiled_evaluate(model, loss_fn)(state.params, state.model_state, *data)
     return _floats(metrics)
 
 
 @functools.lru_cache(maxsize=32)
 def _compiled_evaluate(model, loss_fn):
     @jax.jit
-    def run(params, x, y):
-        outputs = model.apply(params, x)
+    def run(params, model_state, x, y):
+        outputs = _forward(model, params, model_state, x)[0]
         return _metrics(outputs, y, loss_fn(outputs, y))
 
     return run
 
 
 def evaluate(
-    model: Layer, params: Params, data: tuple[ArrayLike, ArrayLike], *, loss_fn: LossFn
+    model: Layer,
+    params: Params | TrainState,
+    data: tuple[ArrayLike, ArrayLike],
+    *,
+    loss_fn: LossFn,
+    state: State | None = None,
 ) -> dict[str, float]:
     """Loss (and accuracy, for classification) on `data`, in evaluation mode.
 
+    A model with state (batch norm) is evaluated with its running statistics: pass
+    them as `state`, or pass the `TrainState` from `fit` as `params`.
+
     Args:
         model: the layer.
-        params: its parameters.
+        params: its parameters, or a `TrainState` (its params and model state).
         data: `(x, y)`, `x: (N, ...)`, `y: (N, ...)`.
         loss_fn: `loss_fn(outputs, target) -> ()`.
+        state: the model's state, for a model with state.
 
     Returns:
         `{"loss": float}` plus `"accuracy"` for integer targets with class scores.
@@ -361,21 +412,28 @@ def evaluate(
         0.6931...
     """
     x, y = _as_pair(data, "evaluate: data")
+    params, state = _with_model_state(model, params, state, "evaluate")
     check_targets("evaluate", model.output_shape(x.shape), y, loss_fn)
-    metrics = _compiled_evaluate(model, loss_fn)(params, x, y)
+    metrics = _compiled_evaluate(model, loss_fn)(params, state, x, y)
     return _floats(metrics)
 
 
 def predict(
-    model: Layer, params: Params, x: ArrayLike, *, batch_size: int | None = None
+    model: Layer,
+    params: Params | TrainState,
+    x: ArrayLike,
+    *,
+    batch_size: int | None = None,
+    state: State | None = None,
 ) -> jax.Array:
     """The model's outputs in evaluation mode: a forward pass only, no loss, no gradient.
 
     Args:
         model: the layer.
-        params: its parameters.
+        params: its parameters, or a `TrainState` (its params and model state).
         x: `(N, ...)` inputs.
         batch_size: run in chunks of this many examples (bounds memory), or all at once.
+        state: the model's state, for a model with state (batch norm).
 
     Returns:
         `(N, ...)` outputs, `model.output_shape(x.shape)`.
@@ -388,12 +446,15 @@ def predict(
         (10, 2)
     """
     x = jnp.asarray(x)
-    forward = jax.jit(model.apply)
+    params, state = _with_model_state(model, params, state, "predict")
+    forward = jax.jit(lambda p, s, v: _forward(model, p, s, v)[0])
     if batch_size is not None:
         _positive_int(batch_size, "batch_size", "predict")
     if batch_size is None or batch_size >= x.shape[0]:
-        return forward(params, x)
-    chunks = [forward(params, x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+        return forward(params, state, x)
+    chunks = [
+        forward(params, state, x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)
+    ]
     return jnp.concatenate(chunks)
 
 

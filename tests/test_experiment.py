@@ -143,9 +143,9 @@ def test_config_json_errors_name_the_file_and_the_problem(tmp_path, text, messag
         ("epochs", 2.0, r"epochs must be a positive int, got 2.0"),
         ("epochs", True, r"epochs must be a positive int, got True"),
         ("seed", None, r"seed must be an int, got None"),
-        ("model", "resnet", r"model must be 'mlp' or 'cnn', got 'resnet'"),
+        ("model", "resnet", r"model must be one of \['mlp', 'cnn', 'cnn-bn'\], got 'resnet'"),
         ("dataset", ["iris"], r"dataset must be one of \['digits', 'iris'\], got \['iris'\]"),
-        ("model", {}, r"model must be 'mlp' or 'cnn', got \{\}"),
+        ("model", {}, r"model must be one of \[.*\], got \{\}"),
         ("weight_decay", float("nan"), r"weight_decay must be a number >= 0, got nan"),
     ],
 )
