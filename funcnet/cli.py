@@ -1,4 +1,4 @@
-"""The `funcnet` command line: `demo`, `train` and `evaluate`.
+"""The `funcnet` command line: `demo`, `train`, `evaluate` and `graph`.
 
 Every failure is one line on stderr, `funcnet COMMAND: error: ...`, naming the flag
 or file at fault and what was expected, and the exit status says what happened:
@@ -111,6 +111,59 @@ def _evaluate(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _graph(arguments: argparse.Namespace) -> int:
+    from funcnet.graph import compiled_ops, graph, lesson_function
+
+    fn, example_args = lesson_function(backward=arguments.backward)
+    traced = graph(fn, *example_args)
+    if arguments.format == "dot":
+        print(traced.to_dot())
+    elif arguments.format == "mermaid":
+        print(traced.to_mermaid())
+    else:
+        print(traced.to_text())
+        traced.check_order()  # raises ValueError, naming the edge, if it is not
+        last = len(traced.nodes) - 1
+        print(f"\njaxpr order 0..{last}: a topological order (checked: every edge points forward)")
+        print("Kahn's order:", " ".join(map(str, traced.topological_order())))
+        ops = compiled_ops(fn, *example_args)
+        print(
+            f"XLA: {ops.traced} traced operations, {ops.lowered} HLO operations before "
+            f"optimising, {ops.compiled} kernels after ({len(ops.fused)} fused)"
+        )
+    return 0
+
+
+def _add_graph(commands: Any) -> None:
+    parser = commands.add_parser(
+        "graph",
+        help="print a model's computation graph and its topological order",
+        description="Trace a model with jax.make_jaxpr and print its computation graph: "
+        "a table with the topological orders and XLA's operation counts (text), or "
+        "Graphviz DOT or Mermaid text to render elsewhere (e.g. dot -Tsvg).",
+    )
+    parser.add_argument(
+        "--model",
+        choices=["lesson"],
+        default="lesson",
+        help="the lesson's Linear(10, 5), Sigmoid, Linear(5, 8), Softmax on a (4, 10) "
+        "batch (default: lesson)",
+    )
+    parser.add_argument(
+        "--backward",
+        action="store_true",
+        help="the gradient of the cross-entropy loss: forward pass, loss and backward "
+        "pass (default: the forward pass alone)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["text", "dot", "mermaid"],
+        default="text",
+        help="output format (default: text)",
+    )
+    parser.set_defaults(handler=_graph)
+
+
 def _add_train(commands: Any) -> None:
     from funcnet.experiment import Config
 
@@ -206,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("directory", help="a run directory written by `funcnet train`")
     evaluate.set_defaults(handler=_evaluate)
+    _add_graph(commands)
     return parser
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import jax
 
-from funcnet._graph_lesson import lesson_graph
+from funcnet._graph_lesson import lesson_function, lesson_graph
 from funcnet._graph_order import find_cycle, kahn, not_a_permutation
 from funcnet._graph_xla import CompiledOps, Kernel, compiled_ops
 
@@ -42,6 +42,7 @@ __all__ = [
     "Node",
     "compiled_ops",
     "graph",
+    "lesson_function",
     "lesson_graph",
 ]
 

@@ -424,3 +424,35 @@ def test_version(capsys):
 
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"funcnet {version('funcnet')}\n"
+
+
+def test_graph_prints_the_lesson_graph_its_orders_and_xla_counts(capsys):
+    from funcnet.graph import lesson_graph
+
+    assert main(["graph", "--model", "lesson"]) == 0
+    out = capsys.readouterr().out
+    graph = lesson_graph()
+    assert out.startswith(graph.to_text() + "\n")
+    assert "jaxpr order 0..20: a topological order" in out
+    kahn = re.search(r"^Kahn's order: ([\d ]+)$", out, re.M).group(1)
+    assert tuple(map(int, kahn.split())) == graph.topological_order()
+    counts = re.search(r"XLA: 16 traced operations, (\d+) HLO .* (\d+) kernels after", out)
+    assert int(counts.group(2)) < 16 < int(counts.group(1))
+
+
+@pytest.mark.parametrize(("form", "start"), [("dot", "digraph G {"), ("mermaid", "flowchart TB")])
+def test_graph_exports_the_backward_pass(capsys, form, start):
+    from funcnet.graph import lesson_graph
+
+    assert main(["graph", "--backward", "--format", form]) == 0
+    out = capsys.readouterr().out
+    graph = lesson_graph(backward=True)
+    assert out == (graph.to_dot() if form == "dot" else graph.to_mermaid()) + "\n"
+    assert out.startswith(start) and "backward" in out
+
+
+def test_graph_refuses_an_unknown_format_or_model(capsys):
+    assert main(["graph", "--format", "svg"]) == 2
+    assert "argument --format: invalid choice: 'svg'" in capsys.readouterr().err
+    assert main(["graph", "--model", "resnet"]) == 2
+    assert "argument --model: invalid choice: 'resnet'" in capsys.readouterr().err
