@@ -33,17 +33,37 @@ def _fsync_directory(directory: str) -> None:
             os.close(handle)
 
 
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Open a temporary file beside `path`; on success it replaces `path` atomically.
+def _fsync_file(path: str) -> None:
+    handle = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
-    The temporary file is flushed and fsynced before `os.replace`, so readers see the
-    old file or the complete new one, never a mix. On any error the temporary file is
-    removed and `path` is left as it was. A new file gets the usual permissions (umask);
-    an existing one keeps its own.
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+    """A temporary file's path beside `path`; on success it replaces `path` atomically.
+
+    For writers that take a file name (`safetensors.numpy.save_file`). Whatever was
+    written there is fsynced before `os.replace`, so readers see the old file or the
+    complete new one, never a mix. On any error the temporary file is removed and
+    `path` is left as it was. A new file gets the usual permissions (umask); an
+    existing one keeps its own.
 
     Raises:
         FileNotFoundError: if the directory of `path` does not exist.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from funcnet._io import atomic_path
+        >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+        >>> with atomic_path(path) as temporary:
+        ...     with open(temporary, "w") as file:
+        ...         _ = file.write("done")
+        >>> with open(path) as file:
+        ...     file.read()
+        'done'
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
@@ -52,11 +72,10 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
     mode = _file_mode(path)
     prefix = f".{os.path.basename(path)}."
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
+        yield temporary
+        _fsync_file(temporary)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
@@ -64,6 +83,19 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
             os.remove(temporary)
         raise
     _fsync_directory(directory)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Open a temporary file beside `path`; on success it replaces `path` atomically.
+
+    The file is closed, fsynced and renamed as `atomic_path` does.
+
+    Raises:
+        FileNotFoundError: if the directory of `path` does not exist.
+    """
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        yield file
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
