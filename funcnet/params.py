@@ -1,8 +1,11 @@
-"""Parameters by name, as PyTorch shows them: `named_parameters`, `state_dict`, `summary`.
+"""Parameters and buffers by name, as PyTorch shows them: `state_dict`, `summary`, ...
 
 Names are the pytree path joined with dots: a `Sequential`'s tuple index, then the
 layer's dict key, so `Sequential(Linear(10, 5), Sigmoid(), Linear(5, 8))` has
 `0.weight`, `0.bias`, `2.weight`, `2.bias`, exactly PyTorch's names for the same model.
+A stateful model's state (batch norm's running statistics) is named the same way;
+PyTorch calls those entries buffers (`1.running_mean`, `1.running_var`,
+`1.num_batches_tracked`), and `state_dict` holds both, as PyTorch's does.
 """
 
 from __future__ import annotations
@@ -10,31 +13,26 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from funcnet.errors import StateDictError
-from funcnet.layers import Layer, Params, Sequential
+from funcnet._names import check_loadable, check_unique, dotted_names, size_mismatch
+from funcnet.layers import Layer, Params
+from funcnet.layers._base import State
 
 __all__ = [
     "LoadReport",
     "Summary",
     "count_parameters",
     "load_state_dict",
+    "named_buffers",
     "named_parameters",
     "state_dict",
     "summary",
 ]
-
-
-def _key_name(entry: Any) -> str:
-    for attribute in ("key", "idx", "name"):
-        if hasattr(entry, attribute):
-            return str(getattr(entry, attribute))
-    return str(entry)
 
 
 def named_parameters(params: Params) -> Iterator[tuple[str, jax.Array]]:
@@ -59,12 +57,35 @@ def named_parameters(params: Params) -> Iterator[tuple[str, jax.Array]]:
         >>> [(name, p.shape) for name, p in funcnet.named_parameters(params)]
         [('0.bias', (5,)), ('0.weight', (5, 10))]
     """
-    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
-        yield ".".join(_key_name(entry) for entry in path), leaf
+    yield from dotted_names(params)
+
+
+def named_buffers(state: State) -> Iterator[tuple[str, jax.Array]]:
+    """Yield `(name, array)` for every buffer of a model's state, PyTorch's `named_buffers`.
+
+    Buffers are what a stateful layer carries between calls without training them:
+    batch norm's `running_mean`, `running_var` and `num_batches_tracked`. A model's
+    state (`model.initial_state(input_shape)`) has the structure of its params, so
+    the names line up with `named_parameters`'.
+
+    Args:
+        state: a model's state, a pytree of arrays (`{}` per layer without state).
+
+    Yields:
+        `(name, array)` pairs such as `("1.running_mean", (4,) array)`.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import funcnet
+        >>> state = ({}, {"running_mean": jnp.zeros(4), "running_var": jnp.ones(4)})
+        >>> [(name, b.shape) for name, b in funcnet.named_buffers(state)]
+        [('1.running_mean', (4,)), ('1.running_var', (4,))]
+    """
+    yield from dotted_names(state)
 
 
 def count_parameters(params: Params) -> int:
-    """The total number of scalar parameters.
+    """The total number of scalar parameters (or buffer entries, given a state).
 
     Examples:
         >>> import jax
@@ -76,17 +97,44 @@ def count_parameters(params: Params) -> int:
     return sum(math.prod(np.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params))
 
 
-def state_dict(params: Params) -> dict[str, np.ndarray]:
+def _layer_order(name: str) -> list[tuple[int, int, str]]:
+    """Sort key of a name's layer path (all but its last part), numbers compared as numbers."""
+    parts = name.split(".")[:-1]
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in parts]
+
+
+def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarray]:
     """A flat `{name: numpy array}` dict, PyTorch's `model.state_dict()` layout.
 
+    Args:
+        params: the model's params.
+        state: the model's state (`model.initial_state(input_shape)` or one returned
+            by `apply_with_state`), or None for a model without state.
+
+    Returns:
+        Every parameter and, given `state`, every buffer, under PyTorch's names;
+        layer by layer, a layer's parameters before its buffers, as PyTorch orders them.
+
+    Raises:
+        ValueError: if a parameter and a buffer would share a name.
+
     Examples:
-        >>> import jax
+        >>> import jax, jax.numpy as jnp
         >>> import funcnet
         >>> params = funcnet.Linear(10, 5).init(jax.random.key(0), (4, 10))
         >>> {name: a.shape for name, a in funcnet.state_dict(params).items()}
         {'bias': (5,), 'weight': (5, 10)}
+        >>> params = ({"bias": jnp.zeros(2)}, {"bias": jnp.zeros(2)})
+        >>> state = ({}, {"running_mean": jnp.zeros(2)})
+        >>> list(funcnet.state_dict(params, state))
+        ['0.bias', '1.bias', '1.running_mean']
     """
-    return {name: np.asarray(leaf) for name, leaf in named_parameters(params)}
+    named = list(named_parameters(params))
+    if state is not None:
+        named += named_buffers(state)
+        named.sort(key=lambda item: _layer_order(item[0]))  # stable: params first
+    check_unique(named, "state_dict")
+    return {name: np.asarray(leaf) for name, leaf in named}
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -105,10 +153,6 @@ def _dtype(like: Any) -> np.dtype:
     return like.dtype if hasattr(like, "dtype") else jnp.asarray(like).dtype
 
 
-def _torch_size(shape: Sequence[int]) -> str:
-    return f"torch.Size([{', '.join(str(d) for d in shape)}])"
-
-
 @dataclass(frozen=True)
 class LoadReport:
     """What `load_state_dict(..., return_report=True)` loaded, by name.
@@ -120,6 +164,7 @@ class LoadReport:
         matched: the names loaded from the state dict.
         missing_keys: the model's names the state dict lacks; they kept their values.
         unexpected_keys: the state dict's names the model lacks; they were ignored.
+        buffers: the model's buffer names, when buffers were loaded too (`state_like`).
 
     Examples:
         >>> import jax, numpy as np
@@ -134,10 +179,12 @@ class LoadReport:
     matched: tuple[str, ...]
     missing_keys: tuple[str, ...]
     unexpected_keys: tuple[str, ...]
+    buffers: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         total = len(self.matched) + len(self.missing_keys)
-        text = f"loaded {len(self.matched)} of {total} parameters"
+        kinds = "parameters and buffers" if self.buffers else "parameters"
+        text = f"loaded {len(self.matched)} of {total} {kinds}"
         if self.missing_keys:
             text += "; missing: " + ", ".join(self.missing_keys)
         if self.unexpected_keys:
@@ -145,80 +192,55 @@ class LoadReport:
         return text
 
 
-def _quoted(names: Sequence[str], limit: int | None = None) -> str:
-    shown = ", ".join(f'"{name}"' for name in names[:limit])
-    if limit is not None and len(names) > limit:
-        shown += f", ... ({len(names)} in all)"
-    return shown
-
-
-def _prefix_hint(names: Sequence[str], given: Sequence[str]) -> str:
-    """How to rename `given` keys that are the model's names behind one common prefix."""
-    prefixes = {key[: -len(name)] for key in given for name in names if key.endswith("." + name)}
-    if len(prefixes) != 1:
-        return ""
-    prefix = prefixes.pop()
-    return (
-        f" The state_dict's keys are the model's behind the prefix \"{prefix}\"; drop it: "
-        f'{{k.removeprefix("{prefix}"): v for k, v in state.items()}}.'
-    )
-
-
-def _nothing_matches(names: Sequence[str], given: Sequence[str]) -> str:
-    text = (
-        "No key of the state_dict matches a parameter of the model, so nothing would be "
-        "loaded (strict=False would silently keep every initial value). The model's keys: "
-        f"{_quoted(names, 4)}; "
-    )
-    if not given:
-        return text + "the state_dict is empty."
-    hint = _prefix_hint(names, given) or (
-        " Rename the keys to the model's names, which funcnet.named_parameters(params) lists."
-    )
-    return text + f"the state_dict's keys: {_quoted(given, 4)}.{hint}"
-
-
-@overload
-def load_state_dict(
-    params_like: Params,
-    state: Mapping[str, Any],
-    *,
-    strict: bool = ...,
-    return_report: Literal[False] = ...,
-) -> Params: ...
-
-
-@overload
-def load_state_dict(
-    params_like: Params,
-    state: Mapping[str, Any],
-    *,
-    strict: bool = ...,
-    return_report: Literal[True],
-) -> tuple[Params, LoadReport]: ...
+def _filled(named: list[tuple[str, Any]], given: Mapping[str, Any]) -> tuple[list, list[str]]:
+    """Each like leaf replaced by its value from `given` (cast to its dtype), and problems."""
+    leaves, problems = [], []
+    for name, like in named:
+        value = _to_numpy(given[name]) if name in given else None
+        if value is not None and value.dtype.kind not in "biuf":
+            problems.append(
+                f"wrong type for {name}: expected a numeric array, got "
+                f"{type(given[name]).__name__} of dtype {value.dtype}."
+            )
+        elif value is not None and value.shape != _shape(like):
+            problems.append(size_mismatch(name, value.shape, _shape(like)))
+        elif value is not None:
+            # Cast to the model's dtype, as PyTorch's copy_ does (torch's int64 counts too).
+            like = jnp.asarray(value, dtype=_dtype(like))
+        leaves.append(like)
+    return leaves, problems
 
 
 def load_state_dict(
     params_like: Params,
-    state: Mapping[str, Any],
+    state_dict: Mapping[str, Any],
     *,
+    state_like: State | None = None,
     strict: bool = True,
     return_report: bool = False,
-) -> Params | tuple[Params, LoadReport]:
-    """Params of `params_like`'s structure with values taken from `state` by name.
+) -> Any:
+    """Params (and state) of the `like` structures with values taken from `state_dict`.
 
     Accepts numpy arrays, JAX arrays or torch tensors (torch is not imported), so
     `load_state_dict(params, torch_model.state_dict())` moves PyTorch weights into
-    funcnet. Values are cast to the dtype of the matching entry in `params_like`, as
-    PyTorch's `copy_` does. Nothing is mutated: a new pytree is returned.
+    funcnet. Values are cast to the dtype of the matching `like` entry, as PyTorch's
+    `copy_` does (so torch's int64 `num_batches_tracked` becomes the state's int
+    dtype). Nothing is mutated: new pytrees are returned.
+
+    A model with state (batch norm) has buffers too: pass `state_like` to load them,
+    and the result is `(params, state)`. Without `state_like`, buffers in the state
+    dict are unexpected keys: an error with `strict=True` that says to pass
+    `state_like`, ignored with `strict=False`.
 
     Args:
         params_like: params whose structure, shapes and dtypes to fill; its leaves may
             be `jax.ShapeDtypeStruct`s (from `jax.eval_shape`), so nothing needs to be
             initialised first.
-        state: `{name: array}`, names as `named_parameters` gives them.
+        state_dict: `{name: array}`, names as `state_dict` or PyTorch give them.
+        state_like: the model's state to fill the same way
+            (`model.initial_state(input_shape)`), or None to load parameters only.
         strict: if True, missing and unexpected keys are errors; if False, missing
-            entries keep their `params_like` values and unexpected keys are ignored.
+            entries keep their `like` values and unexpected keys are ignored.
             Size mismatches are errors either way, as in PyTorch. Unlike PyTorch, a
             state dict of which no key matches is an error even with `strict=False`:
             it would load nothing and leave the initial values in place.
@@ -226,16 +248,19 @@ def load_state_dict(
             missing and ignored (PyTorch returns the last two).
 
     Returns:
-        The new params; with `return_report=True`, the pair `(params, report)`.
+        The new params; `(params, state)` with `state_like`; with
+        `return_report=True`, the report comes last: `(params, report)` or
+        `(params, state, report)`.
 
     Raises:
         StateDictError: listing every missing key, unexpected key and size mismatch,
             in PyTorch's words; or, with `strict=False`, when no key matches, naming a
             few keys of each side.
-        TypeError: if `state` is not a mapping.
+        TypeError: if `state_dict` is not a mapping.
+        ValueError: if a parameter and a buffer share a name.
 
     Examples:
-        >>> import jax
+        >>> import jax, jax.numpy as jnp
         >>> import funcnet
         >>> layer = funcnet.Linear(10, 5)
         >>> params = layer.init(jax.random.key(0), (4, 10))
@@ -243,56 +268,46 @@ def load_state_dict(
         >>> loaded = funcnet.load_state_dict(other, funcnet.state_dict(params))
         >>> bool((loaded["weight"] == params["weight"]).all())
         True
+        >>> state = {"running_mean": jnp.full(5, 0.5)}
+        >>> sd = funcnet.state_dict(params, state)
+        >>> like = {"running_mean": jnp.zeros(5)}
+        >>> _, new_state = funcnet.load_state_dict(other, sd, state_like=like)
+        >>> new_state["running_mean"].tolist()
+        [0.5, 0.5, 0.5, 0.5, 0.5]
     """
-    if not isinstance(state, Mapping):
+    if not isinstance(state_dict, Mapping):
         raise TypeError(
-            "load_state_dict: state must be a mapping of name -> array, "
-            f"got {type(state).__name__}."
+            "load_state_dict: state_dict must be a mapping of name -> array, "
+            f"got {type(state_dict).__name__}."
         )
-    # JAX's own leaf order, so the result unflattens into params_like's structure.
-    flat, structure = jax.tree_util.tree_flatten_with_path(params_like)
-    names = [".".join(_key_name(entry) for entry in path) for path, _ in flat]
-    likes = [leaf for _, leaf in flat]
-    missing = [name for name in names if name not in state]
+    # JAX's own leaf order, so the results unflatten into the like structures.
+    named_params = dotted_names(params_like)
+    named = named_params + ([] if state_like is None else dotted_names(state_like))
+    check_unique(named, "load_state_dict")
+    names = [name for name, _ in named]
+    leaves, problems = _filled(named, state_dict)
+    check_loadable(names, state_dict, problems, strict=strict, buffers_hint=state_like is None)
+    split = len(named_params)
+    results = [jax.tree_util.tree_unflatten(_structure(params_like), leaves[:split])]
+    if state_like is not None:
+        results.append(jax.tree_util.tree_unflatten(_structure(state_like), leaves[split:]))
+    if return_report:
+        results.append(_report(names, state_dict, names[split:]))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def _structure(tree: Any) -> Any:
+    return jax.tree_util.tree_structure(tree)
+
+
+def _report(names: list[str], given: Mapping[str, Any], buffers: list[str]) -> LoadReport:
     known = set(names)
-    unexpected = [name for name in state if name not in known]
-    problems, leaves = [], []
-    for name, like in zip(names, likes, strict=True):
-        if name not in state:
-            leaves.append(like)
-            continue
-        value = _to_numpy(state[name])
-        if value.dtype.kind not in "biuf":
-            problems.append(
-                f"wrong type for {name}: expected a numeric array, got "
-                f"{type(state[name]).__name__} of dtype {value.dtype}."
-            )
-            continue
-        if value.shape != tuple(_shape(like)):
-            problems.append(
-                f"size mismatch for {name}: copying a param with shape "
-                f"{_torch_size(value.shape)} from checkpoint, the shape in current model "
-                f"is {_torch_size(_shape(like))}."
-            )
-            continue
-        leaves.append(jnp.asarray(value, dtype=_dtype(like)))
-    if strict and unexpected:
-        problems.insert(0, f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. ")
-    if strict and missing:
-        problems.insert(0, f"Missing key(s) in state_dict: {_quoted(missing)}. ")
-    if names and len(missing) == len(names):
-        if strict:
-            problems.append(_prefix_hint(names, list(state)).strip())
-        else:
-            problems.insert(0, _nothing_matches(names, list(state)))
-    problems = [problem for problem in problems if problem]
-    if problems:
-        raise StateDictError("Error(s) in loading state_dict:\n\t" + "\n\t".join(problems))
-    params = jax.tree_util.tree_unflatten(structure, leaves)
-    if not return_report:
-        return params
-    matched = tuple(name for name in names if name in state)
-    return params, LoadReport(matched, tuple(missing), tuple(unexpected))
+    return LoadReport(
+        matched=tuple(name for name in names if name in given),
+        missing_keys=tuple(name for name in names if name not in given),
+        unexpected_keys=tuple(name for name in given if name not in known),
+        buffers=tuple(buffers),
+    )
 
 
 @dataclass(frozen=True)
@@ -300,42 +315,64 @@ class Summary:
     """A model's layer-by-layer table; `str(summary)` renders it.
 
     Attributes:
-        rows: `(index, layer, output_shape, parameter_count)` per layer.
+        rows: `(index, layer, output_shape, parameter_count, buffer_count)` per layer
+            that is not built from others, `index` being its dotted name.
         input_shape: the input shape the table was computed for.
-        total_parameters: the sum of the parameter counts.
+        total_parameters: the model's number of scalar parameters.
+        total_buffers: the model's number of buffer entries (running statistics);
+            when it is not 0, the table has a `buffers` column.
     """
 
-    rows: tuple[tuple[str, str, tuple[int, ...], int], ...]
+    rows: tuple[tuple[str, str, tuple[int, ...], int, int], ...]
     input_shape: tuple[int, ...]
     total_parameters: int
+    total_buffers: int = 0
 
     def __str__(self) -> str:
-        header = ("#", "layer", "output shape", "params")
-        body = [(i, name, str(shape), f"{count:,}") for i, name, shape, count in self.rows]
-        widths = [max(len(str(r[c])) for r in [header, *body]) for c in range(4)]
+        columns = 5 if self.total_buffers else 4
+        header = ("#", "layer", "output shape", "params", "buffers")[:columns]
+        body = [
+            (i, name, str(shape), *(f"{n:,}" for n in counts))
+            for i, name, shape, *counts in self.rows
+        ]
+        body = [row[:columns] for row in body]
+        widths = [max(len(str(r[c])) for r in [header, *body]) for c in range(columns)]
 
         def line(row):
             cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)]
-            cells[3] = str(row[3]).rjust(widths[3])
+            cells[3:] = [
+                str(cell).rjust(width) for cell, width in zip(row[3:], widths[3:], strict=True)
+            ]
             return "  ".join(cells).rstrip()
 
         rule = "-" * len(line(header))
-        text = [line(header), rule, line(("", "input", str(self.input_shape), ""))]
+        text = [
+            line(header),
+            rule,
+            line(("", "input", str(self.input_shape), *[""] * (columns - 3))),
+        ]
         text += [line(row) for row in body]
         text += [rule, f"total parameters: {self.total_parameters:,}"]
+        if self.total_buffers:
+            text.append(f"total buffers: {self.total_buffers:,}")
         return "\n".join(text)
 
 
+def _counts(layer: Layer, shape: tuple[int, ...]) -> tuple[int, int]:
+    """Parameter and buffer counts of `layer` for inputs of `shape`, computing nothing."""
+    params = jax.eval_shape(lambda key: layer.init(key, shape), jax.random.key(0))
+    state = jax.eval_shape(lambda: layer.initial_state(shape))
+    return count_parameters(params), count_parameters(state)
+
+
 def _rows(layer: Layer, shape: tuple[int, ...], prefix: str):
-    """Yield (index, layer repr, output shape, params) for each layer, recursing."""
-    if not isinstance(layer, Sequential):
-        params = jax.eval_shape(lambda key: layer.init(key, shape), jax.random.key(0))
-        yield prefix or "0", _one_line(layer), layer.output_shape(shape), count_parameters(params)
+    """Yield a `Summary` row per layer that is not built from others, recursing."""
+    parts = layer.sublayers(shape)
+    if not parts:
+        yield (prefix or "0", _one_line(layer), layer.output_shape(shape), *_counts(layer, shape))
         return
-    for index, child in enumerate(layer.layers):
-        name = f"{prefix}.{index}" if prefix else str(index)
-        yield from _rows(child, shape, name)
-        shape = child.output_shape(shape)
+    for name, part, part_shape in parts:
+        yield from _rows(part, part_shape, f"{prefix}.{name}" if prefix else name)
 
 
 def _one_line(layer: Layer) -> str:
@@ -346,9 +383,11 @@ def summary(model: Layer, input_shape: Sequence[int]) -> Summary:
     """Per-layer output shapes and parameter counts, without computing anything.
 
     Answers the lesson's question "what must `in_features` of the second Linear
-    be?": read the output shape of the layer before it. Shapes come from
-    `output_shape` and parameter counts from `jax.eval_shape`, so nothing is
-    allocated or run.
+    be?": read the output shape of the layer before it. Any combinator is walked
+    through its `sublayers`, so nested models list every layer under its dotted name
+    (`1.0`, `1.1`, ...). Shapes come from `output_shape`, parameter and buffer counts
+    from `jax.eval_shape`, so nothing is allocated or run. A model with state (batch
+    norm) gets a `buffers` column and a total of its buffer entries.
 
     Args:
         model: a layer (usually a `Sequential`).
@@ -377,4 +416,4 @@ def summary(model: Layer, input_shape: Sequence[int]) -> Summary:
     model.output_shape(input_shape)  # fails early, naming the layer, if the chain breaks
     shape = tuple(input_shape)
     rows = tuple(_rows(model, shape, ""))
-    return Summary(rows, shape, sum(row[3] for row in rows))
+    return Summary(rows, shape, *_counts(model, shape))
