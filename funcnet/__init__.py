@@ -38,6 +38,7 @@ from funcnet.errors import (
     StateDictError,
     TrainingInterrupted,
 )
+from funcnet.graph import Graph, graph
 from funcnet.layers import (
     ELU,
     GELU,
@@ -78,6 +79,7 @@ from funcnet.params import (
     Summary,
     count_parameters,
     load_state_dict,
+    named_buffers,
     named_parameters,
     state_dict,
     summary,
@@ -108,6 +110,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "Graph",
     "Identity",
     "Layer",
     "LayerNorm",
@@ -141,6 +144,7 @@ __all__ = [
     "f1_score",
     "fit",
     "gelu",
+    "graph",
     "huber_loss",
     "init",
     "init_state",
@@ -151,6 +155,7 @@ __all__ = [
     "make_train_step",
     "models",
     "mse_loss",
+    "named_buffers",
     "named_parameters",
     "nll_loss",
     "per_example_grads",

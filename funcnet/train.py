@@ -106,7 +106,7 @@ def _with_model_state(
     if model.stateful and not jax.tree_util.tree_leaves(state):
         raise TypeError(
             f"{owner}: the model carries state (batch norm's running statistics), which "
-            "evaluation uses: pass state=train_state.model_state, or pass the TrainState "
+            "training and evaluation use: pass state=train_state.model_state, or pass the TrainState "
             "that fit returned in place of the params."
         )
     return params, state

@@ -505,7 +505,7 @@ ENTRIES = [
         "mismatched state dict",
         "funcnet.load_state_dict(params, list(state.values()))",
         TypeError,
-        r"state must be a mapping of name -> array, got list",
+        r"state_dict must be a mapping of name -> array, got list",
         _STATE,
     ),
     Entry(

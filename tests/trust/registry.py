@@ -1050,6 +1050,7 @@ NOT_OPERATORS = {
     "summary": "shapes without computing: tests/test_params.py",
     "count_parameters": "bookkeeping: tests/test_params.py",
     "named_parameters": "bookkeeping: tests/test_params.py",
+    "named_buffers": "bookkeeping: tests/test_params.py",
     "state_dict": "bookkeeping: tests/test_params.py",
     "load_state_dict": "bookkeeping: tests/test_params.py, bad input in the catalogue",
     "TrainState": "training: tests/test_train.py, tests/trust/test_determinism.py",
