@@ -165,6 +165,7 @@ def _add_graph(commands: Any) -> None:
 
 
 def _add_train(commands: Any) -> None:
+    from funcnet.config import MODELS
     from funcnet.experiment import Config
 
     defaults = Config()
@@ -183,8 +184,8 @@ def _add_train(commands: Any) -> None:
     )
     option(
         "--model",
-        choices=["mlp", "cnn"],
-        help=f"cnn needs --dataset digits (default: {defaults.model})",
+        choices=list(MODELS),
+        help=f"cnn and cnn-bn (batch norm) need --dataset digits (default: {defaults.model})",
     )
     option("--epochs", type=int, metavar="N", help=f"epochs to train (default: {defaults.epochs})")
     option("--lr", type=float, help=f"peak AdamW learning rate (default: {defaults.lr:g})")

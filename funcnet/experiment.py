@@ -37,6 +37,7 @@ from funcnet.train import TrainState, evaluate, fit, init_state
 
 __all__ = [
     "Config",
+    "LoadedRun",
     "RunError",
     "RunInterrupted",
     "RunResult",
@@ -307,8 +308,27 @@ def resume_run(directory: str | os.PathLike, *, progress: bool = True) -> RunRes
     return _train(run, state, history, done, progress)
 
 
-def load_run(out: str | os.PathLike) -> tuple[Config, Layer, Any, data.Dataset]:
-    """Rebuild a run's config, model, trained params and dataset from its directory.
+class LoadedRun(NamedTuple):
+    """A run rebuilt from its directory by `load_run`.
+
+    Attributes:
+        config: the run's settings.
+        model: the model they describe.
+        params: the trained parameters.
+        dataset: the dataset, split as in training.
+        model_state: the model's state (batch norm's running statistics); `()`-like
+            empty entries for a model without state.
+    """
+
+    config: Config
+    model: Layer
+    params: Any
+    dataset: data.Dataset
+    model_state: Any
+
+
+def load_run(out: str | os.PathLike) -> LoadedRun:
+    """Rebuild a run's config, model, trained params, dataset and model state.
 
     Raises:
         RunError: if `out` is not a run directory or its `config.json` is invalid.
@@ -318,13 +338,14 @@ def load_run(out: str | os.PathLike) -> tuple[Config, Layer, Any, data.Dataset]:
     config = read_config(out)
     runs.epochs_completed(os.fspath(out))  # a missing params file is named first
     model, dataset = build(config)
-    like = jax.eval_shape(lambda key: model.init(key, dataset.train.x.shape), jax.random.key(0))
+    shape = dataset.train.x.shape
+    like = jax.eval_shape(lambda key: model.init(key, shape), jax.random.key(0))
     stored = checkpoint.load(os.path.join(out, "params.safetensors"))
     # load_state_dict checks every name and shape, and casts to the current default
     # float (the run may have been trained with or without 64-bit mode).
     with _fitting(os.fspath(out), "params.safetensors"):
-        params = load_state_dict(like, stored)
-    return config, model, params, dataset
+        params, model_state = load_state_dict(like, stored, state_like=model.initial_state(shape))
+    return LoadedRun(config, model, params, dataset, model_state)
 
 
 def evaluate_run(out: str | os.PathLike) -> dict[str, float]:
@@ -335,7 +356,10 @@ def evaluate_run(out: str | os.PathLike) -> dict[str, float]:
         the epochs the parameters were trained for (None for runs saved without that
         record) and the epochs the run was configured for.
     """
-    config, model, params, dataset = load_run(out)
-    scores = evaluate(model, params, dataset.test, loss_fn=cross_entropy)
+    run = load_run(out)
+    config = run.config
+    scores = evaluate(
+        run.model, run.params, run.dataset.test, loss_fn=cross_entropy, state=run.model_state
+    )
     done = runs.epochs_completed(os.fspath(out))
     return {**scores, "epochs_completed": done, "epochs": config.epochs}

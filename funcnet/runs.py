@@ -3,7 +3,8 @@
 A run directory holds:
 
 - `config.json`: the settings of the run (enough to rebuild model, data and optimizer);
-- `params.safetensors`: the parameters, with PyTorch names (`0.weight`, ...);
+- `params.safetensors`: the parameters and buffers (batch norm's running statistics),
+  with PyTorch names (`0.weight`, `1.running_mean`, ...), as `model.state_dict()`;
 - `state.safetensors`: the whole `TrainState` (optimizer state, step, key), to resume;
 - `history.json` and `history.csv`: per-epoch loss and accuracy, training and validation;
 - `history.png`: the curves (when matplotlib is installed).
@@ -30,6 +31,8 @@ import jax
 import numpy as np
 
 from funcnet import _io, checkpoint, curves
+from funcnet._names import dotted_names
+from funcnet.params import state_dict
 
 __all__ = [
     "FILES",
@@ -243,11 +246,11 @@ def signals_held(*, redeliver: bool) -> Iterator[None]:
 
 def _non_finite(tree: Any) -> list[str]:
     names = []
-    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    for name, leaf in dotted_names(tree):
         if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
             continue
         if jax.numpy.issubdtype(leaf.dtype, np.inexact) and not bool(np.isfinite(leaf).all()):
-            names.append(jax.tree_util.keystr(path))
+            names.append(name)
     return names
 
 
@@ -266,7 +269,7 @@ def write_run(
         directory: the run directory.
         config: the run's settings, as stored in `config.json`.
         state: the `TrainState` to save (`state.params` also go to
-            `params.safetensors`).
+            `params.safetensors`, with its model state's buffers).
         history: per-epoch lists, one per metric, `epochs_completed` long.
         epochs_completed: how many epochs `state` has trained.
         title: the plot's title.
@@ -284,7 +287,8 @@ def write_run(
     meta = {"config": json.dumps(dict(config)), _EPOCHS_KEY: str(epochs_completed)}
     png = curves.as_png(history, title)
     with signals_held(redeliver=False):
-        checkpoint.save(join("params.safetensors"), state.params, metadata=meta)
+        weights = state_dict(state.params, state.model_state)
+        checkpoint.save(join("params.safetensors"), weights, metadata=meta)
         checkpoint.save(join("state.safetensors"), state, metadata=meta)
         _io.write_bytes(join("history.json"), json.dumps(history, indent=2).encode())
         _io.write_bytes(join("history.csv"), curves.as_csv(history))
