@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 from dataclasses import KW_ONLY, dataclass
 
 import jax
@@ -13,61 +12,20 @@ from jax import lax
 from jax.typing import DTypeLike
 
 from funcnet import init as initializers
+from funcnet._validate import (
+    Pair,
+    as_pair,
+    check_parameter_options,
+    floating,
+    positive_int,
+    resolve_dtype,
+)
 from funcnet.errors import ShapeError
 from funcnet.layers._base import Layer, Params, ParamSpec, Shape
-from funcnet.layers.linear import check_parameter_options, resolve_dtype
 
-__all__ = ["Conv2d", "as_pair"]
-
-Pair = tuple[int, int]
+__all__ = ["Conv2d"]
 
 _PADDING_STRINGS = ("same", "valid")
-
-
-def as_pair(value: object, name: str, owner: str, *, minimum: int) -> Pair:
-    """`value` as `(height, width)`: an int is used for both, a pair is taken as given.
-
-    A 1-tuple `(v,)` means `(v, v)`, as PyTorch's functional convolutions and pooling
-    expand it.
-
-    Args:
-        value: an int or a sequence of one or two ints.
-        name: the argument's name, for the error message.
-        owner: the layer's name, for the error message.
-        minimum: the smallest allowed entry (1 for sizes, 0 for padding).
-
-    Raises:
-        TypeError: if `value` is not an int or a pair of ints.
-        ValueError: if it has the wrong length or an entry below `minimum`.
-    """
-    allowed = "a positive int" if minimum == 1 else "a non-negative int"
-    message = f"{owner}: {name} must be {allowed} or a pair of them, got {value!r}"
-    items = tuple(value) if isinstance(value, tuple | list) else (value, value)
-    if len(items) == 1:
-        items = items * 2
-    if len(items) != 2:
-        raise ValueError(
-            f"{message}, which has {len(items)} entries instead of 2 (or 1, used for both)."
-        )
-    pair = []
-    for item in items:
-        if isinstance(item, bool):
-            raise TypeError(f"{message}.")
-        try:
-            pair.append(operator.index(item))
-        except TypeError:
-            raise TypeError(f"{message} of type {type(item).__name__}.") from None
-    if min(pair) < minimum:
-        raise ValueError(f"{message}.")
-    return pair[0], pair[1]
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"Conv2d: {name} must be a positive int, got {value!r}.")
-    if value <= 0:
-        raise ValueError(f"Conv2d: {name} must be a positive int, got {value}.")
-    return value
 
 
 def _dims(shape: Shape) -> str:
@@ -142,9 +100,9 @@ class Conv2d(Layer):
     bias_init: initializers.Initializer | None = None
 
     def __post_init__(self) -> None:
-        _positive_int(self.in_channels, "in_channels")
-        _positive_int(self.out_channels, "out_channels")
-        groups = _positive_int(self.groups, "groups")
+        positive_int(self.in_channels, "in_channels", "Conv2d")
+        positive_int(self.out_channels, "out_channels", "Conv2d")
+        groups = positive_int(self.groups, "groups", "Conv2d")
         for name in ("in_channels", "out_channels"):
             if getattr(self, name) % groups:
                 raise ValueError(
@@ -294,11 +252,7 @@ class Conv2d(Layer):
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
         weight, bias = params["weight"], params.get("bias")
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise TypeError(
-                f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
-                "with x.astype(jnp.float32) (PyTorch refuses integer input here too)."
-            )
+        floating(x, self)
         # lax.conv needs equal dtypes; promote as Linear's dot_general does.
         dtype = jnp.result_type(x.dtype, weight.dtype)
         batched = x if x.ndim == 4 else x[None]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 
-from funcnet._validate import check_key
+from funcnet._validate import check_key, floating, real
 from funcnet.layers._base import Layer, Params
 
 __all__ = ["Dropout"]
@@ -51,8 +50,7 @@ class Dropout(Layer):
     stochastic = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.p, bool) or not isinstance(self.p, numbers.Real):
-            raise TypeError(f"Dropout: p must be a real number in [0, 1], got {self.p!r}.")
+        real(self.p, "p", "Dropout", wanted="a real number in [0, 1]")
         if not 0 <= self.p <= 1:
             raise ValueError(
                 f"Dropout: dropout probability has to be between 0 and 1, but got {self.p}."
@@ -69,12 +67,8 @@ class Dropout(Layer):
                 f"{self!r} in training needs a PRNG key: pass key=jax.random.key(seed) to "
                 "apply, or training=False for evaluation."
             )
-        key = check_key(key, repr(self))
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise TypeError(
-                f"{self!r} in training expects a floating-point input, got dtype {x.dtype}; "
-                "convert it with x.astype(jnp.float32)."
-            )
+        key = check_key(key, self)
+        floating(x, f"{self!r} in training")
         if self.p == 1:
             # PyTorch multiplies by zeros here, so NaN and inf stay NaN.
             return x * jnp.zeros((), x.dtype)

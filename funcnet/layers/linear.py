@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 from dataclasses import dataclass
 
 import jax
@@ -13,67 +12,11 @@ from jax import lax
 from jax.typing import DTypeLike
 
 from funcnet import init as initializers
+from funcnet._validate import check_parameter_options, floating, positive_int, resolve_dtype
 from funcnet.errors import ShapeError
 from funcnet.layers._base import Layer, Params, ParamSpec, Shape
 
-__all__ = ["Linear", "check_parameter_options", "resolve_dtype"]
-
-
-def resolve_dtype(dtype: DTypeLike | None, owner: str) -> jnp.dtype:
-    """The floating dtype a layer's parameters use: `dtype`, or JAX's default float.
-
-    Raises:
-        TypeError: if `dtype` is not a floating dtype.
-        ValueError: if float64 is asked for while 64-bit mode is off (JAX would
-            silently give float32 instead).
-    """
-    if dtype is None:
-        return jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
-    try:
-        resolved = jnp.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}.") from None
-    if not jnp.issubdtype(resolved, jnp.floating):
-        raise TypeError(f"{owner}: dtype must be a floating dtype, got {resolved}.")
-    if resolved.itemsize == 8 and not jax.config.jax_enable_x64:
-        raise ValueError(
-            f"{owner}: dtype float64 needs JAX's 64-bit mode; call "
-            "jax.config.update('jax_enable_x64', True) before creating parameters."
-        )
-    return resolved
-
-
-def check_parameter_options(layer: Layer, owner: str) -> None:
-    """Validate the `bias`, `weight_init`, `bias_init` and `dtype` a layer was built with."""
-    if not isinstance(layer.bias, bool):
-        raise TypeError(f"{owner}: bias must be True or False, got {layer.bias!r}.")
-    for name in ("weight_init", "bias_init"):
-        value = getattr(layer, name)
-        if value is not None and not callable(value):
-            raise TypeError(f"{owner}: {name} must be callable (key, shape, dtype).")
-    if layer.dtype is not None:
-        try:
-            jnp.dtype(layer.dtype)  # fail early on nonsense; x64 is checked at init
-        except TypeError:
-            raise TypeError(
-                f"{owner}: dtype must be a floating dtype, got {layer.dtype!r}."
-            ) from None
-
-
-def _check_features(value: object, name: str, *, optional: bool) -> int | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool):
-        raise TypeError(f"Linear: {name} must be a positive int, got {value!r}.")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(
-            f"Linear: {name} must be a positive int, got {value!r} of type {type(value).__name__}."
-        ) from None
-    if value <= 0:
-        raise ValueError(f"Linear: {name} must be a positive int, got {value}.")
-    return value
+__all__ = ["Linear"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -129,8 +72,9 @@ class Linear(Layer):
                 f"Linear(10, {self.in_features}), or write "
                 f"Linear(out_features={self.in_features}) to infer in_features."
             )
-        _check_features(self.in_features, "in_features", optional=True)
-        _check_features(self.out_features, "out_features", optional=False)
+        if self.in_features is not None:
+            positive_int(self.in_features, "in_features", "Linear")
+        positive_int(self.out_features, "out_features", "Linear")
         check_parameter_options(self, "Linear")
 
     def __repr__(self) -> str:
@@ -201,11 +145,7 @@ class Linear(Layer):
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
         weight = params["weight"]
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise TypeError(
-                f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
-                "with x.astype(jnp.float32) (PyTorch refuses integer input here too)."
-            )
+        floating(x, self)
         if x.shape[-1] != weight.shape[-1]:
             # Only with in_features inferred: the params, made at init, fix it.
             raise self._mismatch(x.shape, weight.shape[-1])

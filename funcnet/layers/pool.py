@@ -9,16 +9,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from funcnet._validate import Pair, as_pair, boolean, floating, integer
 from funcnet.errors import ShapeError
 from funcnet.layers._base import Layer, Params, Shape
-from funcnet.layers.conv import Pair, as_pair
 
 __all__ = ["AvgPool2d", "MaxPool2d"]
-
-
-def _raw(value: object) -> object:
-    """A sequence argument as a tuple, so the layer stays hashable; an int unchanged."""
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _pooled_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -31,25 +26,47 @@ def _pooled_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> 
     return out
 
 
-class _Pool2d(Layer):
-    """Shared checks and geometry of the 2-D pooling layers (no parameters)."""
+class Window2d(Layer):
+    """What the pooling layers and `MaxUnpool2d` share: a 2-D window over NCHW images,
+    given by `kernel_size`, `stride`, `padding` and (pooling only) `dilation`, read as
+    PyTorch reads them."""
 
-    dilation = 1  # AvgPool2d has no dilation argument
+    dilation = 1  # AvgPool2d and MaxUnpool2d have no dilation argument
+
+    def _store_window(self) -> None:
+        """Keep the size arguments as given, but hashable, and check them.
+
+        A stride of None or `()` (max_pool2d's default) means the kernel size, and
+        lists become tuples so that the frozen layer stays hashable; `(k,)` stays as
+        given, so the repr shows what the user wrote.
+        """
+        if self.stride is None or (isinstance(self.stride, tuple | list) and not self.stride):
+            object.__setattr__(self, "stride", self.kernel_size)
+        for field in ("kernel_size", "stride", "padding", "dilation"):
+            value = getattr(self, field)
+            if isinstance(value, list):
+                object.__setattr__(self, field, tuple(value))
+        self._geometry()
+
+    def _geometry(self) -> tuple[Pair, Pair, Pair, Pair]:
+        """`(kernel_size, stride, padding, dilation)`, each as `(height, width)`."""
+        name = type(self).__name__
+        return (
+            as_pair(self.kernel_size, "kernel_size", name, minimum=1),
+            as_pair(self.stride, "stride", name, minimum=1),
+            as_pair(self.padding, "padding", name, minimum=0),
+            as_pair(self.dilation, "dilation", name, minimum=1),
+        )
+
+
+class _Pool2d(Window2d):
+    """Shared checks and geometry of the 2-D pooling layers (no parameters)."""
 
     def _validate(self) -> None:
         name = type(self).__name__
-        # PyTorch's default: None, or an empty sequence as max_pool2d's stride=().
-        if self.stride is None or (isinstance(self.stride, tuple | list) and not self.stride):
-            object.__setattr__(self, "stride", _raw(self.kernel_size))
-        for field in ("kernel_size", "stride", "padding", "dilation"):
-            if field in self.__dataclass_fields__:
-                object.__setattr__(self, field, _raw(getattr(self, field)))
-        kernel = as_pair(self.kernel_size, "kernel_size", name, minimum=1)
-        as_pair(self.stride, "stride", name, minimum=1)
-        padding = as_pair(self.padding, "padding", name, minimum=0)
-        dilation = as_pair(self.dilation, "dilation", name, minimum=1)
-        if not isinstance(self.ceil_mode, bool):
-            raise TypeError(f"{name}: ceil_mode must be True or False, got {self.ceil_mode!r}.")
+        self._store_window()
+        kernel, _, padding, dilation = self._geometry()
+        boolean(self.ceil_mode, "ceil_mode", name)
         # The two checks of PyTorch's pooling_output_shape_pad_lr and pool2d_shape_check.
         for k, p, d in zip(kernel, padding, dilation, strict=True):
             if p > (d * (k - 1) + 1) // 2:
@@ -64,15 +81,6 @@ class _Pool2d(Layer):
                 f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}; "
                 "padding must be at most kernel_size // 2."
             )
-
-    def _geometry(self) -> tuple[Pair, Pair, Pair, Pair]:
-        name = type(self).__name__
-        return (
-            as_pair(self.kernel_size, "kernel_size", name, minimum=1),
-            as_pair(self.stride, "stride", name, minimum=1),
-            as_pair(self.padding, "padding", name, minimum=0),
-            as_pair(self.dilation, "dilation", name, minimum=1),
-        )
 
     def _sizes(self, spatial: Shape) -> list[int]:
         return [
@@ -177,10 +185,7 @@ class MaxPool2d(_Pool2d):
 
     def __post_init__(self) -> None:
         self._validate()
-        if not isinstance(self.return_indices, bool):
-            raise TypeError(
-                f"MaxPool2d: return_indices must be True or False, got {self.return_indices!r}."
-            )
+        boolean(self.return_indices, "return_indices", "MaxPool2d")
 
     def __repr__(self) -> str:
         extra = ", return_indices=True" if self.return_indices else ""
@@ -193,11 +198,7 @@ class MaxPool2d(_Pool2d):
     def _apply(
         self, params: Params, x: jax.Array, *, key, training
     ) -> jax.Array | tuple[jax.Array, jax.Array]:
-        if not (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)):
-            raise TypeError(
-                f"{self!r} expects a real-valued input, got dtype {x.dtype}; convert it "
-                "with x.astype(jnp.float32)."
-            )
+        floating(x, self, integers=True)
         kernel, stride, _, dilation = self._geometry()
         lead = (1,) * (x.ndim - 2)
         pads = [(0, 0)] * (x.ndim - 2) + self._padding_config(x.shape[-2:])
@@ -295,21 +296,12 @@ class AvgPool2d(_Pool2d):
 
     def __post_init__(self) -> None:
         self._validate()
-        if not isinstance(self.count_include_pad, bool):
-            raise TypeError(
-                "AvgPool2d: count_include_pad must be True or False, got "
-                f"{self.count_include_pad!r}."
-            )
+        boolean(self.count_include_pad, "count_include_pad", "AvgPool2d")
         if self.divisor_override is not None:
-            divisor = self.divisor_override
-            if isinstance(divisor, bool) or not isinstance(divisor, int):
-                raise TypeError(
-                    f"AvgPool2d: divisor_override must be None or a positive int, got {divisor!r}."
-                )
-            if divisor <= 0:
-                raise ValueError(
-                    f"AvgPool2d: divisor_override must be None or a positive int, got {divisor}."
-                )
+            wanted = "None or a positive int"
+            integer(
+                self.divisor_override, "divisor_override", "AvgPool2d", minimum=1, wanted=wanted
+            )
 
     def __repr__(self) -> str:
         # torch.nn.AvgPool2d.extra_repr shows only these three.
@@ -334,11 +326,7 @@ class AvgPool2d(_Pool2d):
         return np.outer(*counts)
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise TypeError(
-                f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
-                "with x.astype(jnp.float32)."
-            )
+        floating(x, self)
         kernel, stride, _, _ = self._geometry()
         lead = (1,) * (x.ndim - 2)
         pads = [(0, 0)] * (x.ndim - 2) + self._padding_config(x.shape[-2:])

@@ -10,16 +10,16 @@ import jax.numpy as jnp
 from jax import lax
 from jax.typing import ArrayLike
 
+from funcnet._validate import Pair
 from funcnet.errors import ShapeError
-from funcnet.layers._base import Layer, Params, Shape
-from funcnet.layers.conv import Pair, as_pair
-from funcnet.layers.pool import _raw
+from funcnet.layers._base import Params, Shape
+from funcnet.layers.pool import Window2d
 
 __all__ = ["MaxUnpool2d"]
 
 
 @dataclass(frozen=True, repr=False)
-class MaxUnpool2d(Layer):
+class MaxUnpool2d(Window2d):
     """The partial inverse of `MaxPool2d`, as `torch.nn.MaxUnpool2d`: each value goes
     back to the position its index names; every other cell is 0.
 
@@ -64,23 +64,12 @@ class MaxUnpool2d(Layer):
     padding: int | Pair = 0
 
     def __post_init__(self) -> None:
-        if self.stride is None or (isinstance(self.stride, tuple | list) and not self.stride):
-            object.__setattr__(self, "stride", _raw(self.kernel_size))
-        for field in ("kernel_size", "stride", "padding"):
-            object.__setattr__(self, field, _raw(getattr(self, field)))
-        self._geometry()
+        self._store_window()
 
     def __repr__(self) -> str:
         return (
             f"MaxUnpool2d(kernel_size={self.kernel_size}, stride={self.stride}, "
             f"padding={self.padding})"
-        )
-
-    def _geometry(self) -> tuple[Pair, Pair, Pair]:
-        return (
-            as_pair(self.kernel_size, "kernel_size", "MaxUnpool2d", minimum=1),
-            as_pair(self.stride, "stride", "MaxUnpool2d", minimum=1),
-            as_pair(self.padding, "padding", "MaxUnpool2d", minimum=0),
         )
 
     def _output_shape(self, input_shape: Shape) -> Shape:
@@ -91,9 +80,10 @@ class MaxUnpool2d(Layer):
                 detail=f"needs (N, C, H, W) or (C, H, W) but receives shape {input_shape}",
                 hint="reshape the input to (N, C, H, W).",
             )
+        kernel, stride, padding, _ = self._geometry()
         sizes = [
             (size - 1) * s - 2 * p + k
-            for size, k, s, p in zip(input_shape[-2:], *self._geometry(), strict=True)
+            for size, k, s, p in zip(input_shape[-2:], kernel, stride, padding, strict=True)
         ]
         return (*input_shape[:-2], *sizes)
 
