@@ -19,12 +19,11 @@ or `inf` where the true value is finite.
 
 from __future__ import annotations
 
-import operator
-from numbers import Real
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike, DTypeLike
+
+from funcnet._validate import check_dim, floating_dtype, one_of, real
 
 __all__ = [
     "elu",
@@ -38,36 +37,6 @@ __all__ = [
     "softplus",
     "tanh",
 ]
-
-
-def _check_real(name: str, argument: str, value: object) -> float:
-    """Return `value` as a float, or raise TypeError naming the function and argument."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(
-            f"{name}: {argument} must be a real number, got {value!r} "
-            f"of type {type(value).__name__}."
-        )
-    return float(value)
-
-
-def _check_dim(name: str, dim: object, ndim: int) -> int:
-    """Normalise a PyTorch-style `dim` for an array of rank `ndim`."""
-    if isinstance(dim, bool):
-        raise TypeError(f"{name}: dim must be an int, got {dim!r}.")
-    try:
-        dim = operator.index(dim)
-    except TypeError:
-        raise TypeError(
-            f"{name}: dim must be an int, got {dim!r} of type {type(dim).__name__}."
-        ) from None
-    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
-    if not low <= dim <= high:
-        # PyTorch's own wording, so the message reads as the lesson's errors do.
-        raise ValueError(
-            f"{name}: Dimension out of range (expected to be in range of "
-            f"[{low}, {high}], but got {dim})"
-        )
-    return dim % max(ndim, 1)
 
 
 def _floating(name: str, x: ArrayLike, *, ordered: bool = False) -> jax.Array:
@@ -92,20 +61,8 @@ def _floating(name: str, x: ArrayLike, *, ordered: bool = False) -> jax.Array:
 
 def _cast(name: str, x: jax.Array, dtype: DTypeLike | None) -> jax.Array:
     """`x` cast to `dtype` before computing, as PyTorch's `dtype=` argument does."""
-    if dtype is None:
-        return x
-    try:
-        target = jnp.dtype(dtype)
-    except TypeError:
-        raise TypeError(
-            f"{name}: dtype must be a floating dtype or None, got {dtype!r}."
-        ) from None
-    if not jnp.issubdtype(target, jnp.floating):
-        raise TypeError(
-            f"{name}: dtype must be a floating dtype or None, got {target}; "
-            "pass dtype=jnp.float32 or jnp.float64."
-        )
-    return x.astype(target)
+    dtype = floating_dtype(dtype, name, optional=True)
+    return x if dtype is None else x.astype(dtype)
 
 
 def sigmoid(x: ArrayLike) -> jax.Array:
@@ -191,7 +148,7 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> jax.Array:
         >>> print(jax.grad(funcnet.leaky_relu)(0.0))
         0.01
     """
-    slope = _check_real("leaky_relu", "negative_slope", negative_slope)
+    slope = real(negative_slope, "negative_slope", "leaky_relu")
     x = _floating("leaky_relu", x, ordered=True)
     # `x > 0` (not `>=`) selects the negative branch at 0, giving PyTorch's slope there.
     return jnp.where(x > 0, x, slope * x)
@@ -226,7 +183,7 @@ def softmax(x: ArrayLike, dim: int = -1, *, dtype: DTypeLike | None = None) -> j
         dtype('float32')
     """
     x = _cast("softmax", _floating("softmax", x), dtype)
-    axis = _check_dim("softmax", dim, x.ndim)
+    axis = check_dim(dim, x.ndim, "softmax")
     if x.ndim == 0:  # PyTorch treats a scalar as one class: probability 1
         return jax.nn.softmax(x[None], axis=0)[0]
     return jax.nn.softmax(x, axis=axis)
@@ -257,7 +214,7 @@ def log_softmax(x: ArrayLike, dim: int = -1, *, dtype: DTypeLike | None = None) 
         dtype('float64')
     """
     x = _cast("log_softmax", _floating("log_softmax", x), dtype)
-    axis = _check_dim("log_softmax", dim, x.ndim)
+    axis = check_dim(dim, x.ndim, "log_softmax")
     if x.ndim == 0:  # one class: log-probability 0
         return jax.nn.log_softmax(x[None], axis=0)[0]
     return jax.nn.log_softmax(x, axis=axis)
@@ -283,8 +240,7 @@ def gelu(x: ArrayLike, approximate: str = "none") -> jax.Array:
         >>> print(funcnet.gelu(jnp.array([-1.0, 0.0, 1.0])))
         [-0.1587 0. 0.8413]
     """
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
+    one_of(approximate, ("none", "tanh"), "approximate", "gelu")
     return jax.nn.gelu(_floating("gelu", x), approximate=approximate == "tanh")
 
 
@@ -309,7 +265,7 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> jax.Array:
         >>> print(funcnet.elu(jnp.array([-1e4, 0.0, 2.0])))
         [-1. 0. 2.]
     """
-    alpha = _check_real("elu", "alpha", alpha)
+    alpha = real(alpha, "alpha", "elu")
     x = _floating("elu", x, ordered=True)
     # Zero the positive inputs before expm1: the unused branch must stay finite, or
     # its gradient (inf * 0) turns into nan through jnp.where. (jnp.minimum would
@@ -342,8 +298,8 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> jax.Ar
         >>> print(funcnet.softplus(jnp.array([-1e4, 0.0, 1e4])))
         [0. 0.6931 10000.]
     """
-    beta = _check_real("softplus", "beta", beta)
-    threshold = _check_real("softplus", "threshold", threshold)
+    beta = real(beta, "beta", "softplus")
+    threshold = real(threshold, "threshold", "softplus")
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero, got 0.")
     x = _floating("softplus", x, ordered=True)

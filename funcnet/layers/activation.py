@@ -1,20 +1,24 @@
 """Layer forms of the activations, plus `Identity` and `Flatten`.
 
-Each is a thin wrapper: `ReLU()` applies `funcnet.relu`. They have no parameters, so
-their params entry is `{}`.
+Each is a thin wrapper, as stax's `elementwise`: `ReLU()` applies `funcnet.relu`, and
+`LeakyReLU(0.2)` applies `funcnet.leaky_relu` with `negative_slope=0.2`. The function
+alone decides which settings are allowed, so the layer and the function cannot
+disagree. They have no parameters, so their params entry is `{}`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import jax
+import jax.numpy as jnp
 
 from funcnet import activations as F
-from funcnet.activations import _check_dim, _check_real
+from funcnet._validate import check_dim, integer
 from funcnet.errors import ShapeError
 from funcnet.layers._base import Layer, Params, Shape
 
@@ -35,9 +39,27 @@ __all__ = [
 
 
 class _Elementwise(Layer):
-    """A parameter-free layer applying `function` with this layer's settings."""
+    """A parameter-free layer applying `function` with this layer's settings (its fields).
 
-    function: ClassVar = None
+    The settings are checked when the layer is built, by the function itself: it is
+    traced once on an abstract scalar (`jax.eval_shape`, nothing is computed), and the
+    error it raises is raised again in the layer's name.
+    """
+
+    function: ClassVar[Callable[..., jax.Array]]
+
+    def __post_init__(self) -> None:
+        settings = self._settings()
+        if not settings:
+            return
+        probe = jax.ShapeDtypeStruct((), jnp.float32)
+        try:
+            jax.eval_shape(functools.partial(type(self).function, **settings), probe)
+        except (TypeError, ValueError) as error:
+            if type(error) not in (TypeError, ValueError):
+                raise
+            message = str(error).removeprefix(f"{type(self).function.__name__}: ")
+            raise type(error)(f"{type(self).__name__}: {message}") from None
 
     def _settings(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -137,9 +159,6 @@ class LeakyReLU(_Elementwise):
     negative_slope: float = 0.01
     function = staticmethod(F.leaky_relu)
 
-    def __post_init__(self) -> None:
-        _check_real("LeakyReLU", "negative_slope", self.negative_slope)
-
 
 @dataclass(frozen=True)
 class ELU(_Elementwise):
@@ -154,9 +173,6 @@ class ELU(_Elementwise):
 
     alpha: float = 1.0
     function = staticmethod(F.elu)
-
-    def __post_init__(self) -> None:
-        _check_real("ELU", "alpha", self.alpha)
 
 
 @dataclass(frozen=True)
@@ -173,11 +189,6 @@ class Softplus(_Elementwise):
     beta: float = 1.0
     threshold: float = 20.0
     function = staticmethod(F.softplus)
-
-    def __post_init__(self) -> None:
-        if _check_real("Softplus", "beta", self.beta) == 0:
-            raise ValueError("Softplus: beta must be non-zero, got 0.")
-        _check_real("Softplus", "threshold", self.threshold)
 
 
 @dataclass(frozen=True)
@@ -197,30 +208,20 @@ class GELU(_Elementwise):
     approximate: str = "none"
     function = staticmethod(F.gelu)
 
-    def __post_init__(self) -> None:
-        if self.approximate not in ("none", "tanh"):
-            raise ValueError(
-                f"GELU: approximate must be 'none' or 'tanh', got {self.approximate!r}."
-            )
-
 
 class _Normalising(_Elementwise):
-    """Softmax-like layers: `dim` must be an int within the input's rank."""
+    """Softmax-like layers: `dim` must be an int within the input's rank.
+
+    The rank is known only from the input, so the layer checks that `dim` is an int
+    when it is built and the range at `output_shape`, with the function's own check.
+    """
 
     def __post_init__(self) -> None:
-        name = type(self).__name__
-        if isinstance(self.dim, bool):
-            raise TypeError(f"{name}: dim must be an int, got {self.dim!r}.")
-        try:
-            operator.index(self.dim)
-        except TypeError:
-            raise TypeError(
-                f"{name}: dim must be an int, got {self.dim!r} of type {type(self.dim).__name__}."
-            ) from None
+        integer(self.dim, "dim", type(self).__name__)
 
     def _output_shape(self, input_shape: Shape) -> Shape:
         try:
-            _check_dim(type(self).__name__, self.dim, len(input_shape))
+            check_dim(self.dim, len(input_shape), type(self).__name__)
         except ValueError as error:
             raise ShapeError(
                 str(error).split(": ", 1)[1],
@@ -282,16 +283,14 @@ class Flatten(Layer):
     end_dim: int = -1
 
     def __post_init__(self) -> None:
-        for name in ("start_dim", "end_dim"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"Flatten: {name} must be an int, got {value!r}.")
+        integer(self.start_dim, "start_dim", "Flatten")
+        integer(self.end_dim, "end_dim", "Flatten")
 
     def _span(self, input_shape: Shape) -> tuple[int, int]:
         rank = len(input_shape)
         try:
-            start = _check_dim("Flatten", self.start_dim, rank)
-            end = _check_dim("Flatten", self.end_dim, rank)
+            start = check_dim(self.start_dim, rank, "Flatten", "start_dim")
+            end = check_dim(self.end_dim, rank, "Flatten", "end_dim")
         except ValueError as error:
             raise ShapeError(
                 str(error).split(": ", 1)[1],
