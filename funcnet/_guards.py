@@ -23,7 +23,7 @@ import numpy as np
 from funcnet.errors import DoubleSoftmaxWarning, ShapeError
 from funcnet.layers import Layer, LogSoftmax, Params, Sequential, Softmax
 from funcnet.losses import cross_entropy, nll_loss
-from funcnet.losses.classification import _check_index_target
+from funcnet.losses._targets import check_index_target
 
 _CLASSIFICATION = {cross_entropy: "cross_entropy", nll_loss: "nll_loss"}
 
@@ -58,7 +58,7 @@ def check_targets(
     name, ignore_index = spec
     classes = output_shape[1]
     try:
-        _check_index_target(name, y, (output_shape[0], *output_shape[2:]), classes, ignore_index)
+        check_index_target(name, y, (output_shape[0], *output_shape[2:]), classes, ignore_index)
     except ShapeError:
         raise
     except ValueError as error:

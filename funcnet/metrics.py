@@ -23,13 +23,11 @@ outside `[0, C)`, and `"binary"` counts every label other than 1 as negative.
 
 from __future__ import annotations
 
-import operator
-
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
+from funcnet._validate import concrete, integer, one_of
 from funcnet.errors import ShapeError
 
 __all__ = ["accuracy", "confusion_matrix", "f1_score", "precision", "recall"]
@@ -55,16 +53,9 @@ def _labels(name: str, input: ArrayLike, target: ArrayLike, threshold: float):
     return input, target
 
 
-def _concrete(x: jax.Array) -> np.ndarray | None:
-    """The values of `x` if known now (outside `jit`), else None."""
-    if isinstance(x, jax.core.Tracer):
-        return None
-    return np.asarray(x)
-
-
 def _check_labels(name: str, labels: jax.Array, allowed: str, low: int, high: int) -> None:
     """Raise if concrete `labels` fall outside `[low, high)`."""
-    values = _concrete(labels)
+    values = concrete(labels)
     if values is None:
         return
     bad = (values < low) | (values >= high)
@@ -73,10 +64,7 @@ def _check_labels(name: str, labels: jax.Array, allowed: str, low: int, high: in
 
 
 def _check_num_classes(name: str, input: jax.Array, target: jax.Array, num_classes) -> int:
-    try:
-        num_classes = operator.index(num_classes)
-    except TypeError:
-        raise TypeError(f"{name}: num_classes must be an integer, got {num_classes!r}.") from None
+    num_classes = integer(num_classes, "num_classes", name, wanted="an integer")
     if num_classes < 1:
         raise ValueError(f"{name}: num_classes must be at least 1, got {num_classes}.")
     if input.ndim == target.ndim + 1 and input.shape[-1] != num_classes:
@@ -166,8 +154,7 @@ def _average(scores: jax.Array, predicted: jax.Array, actual: jax.Array) -> jax.
 
 def _per_class(name, input, target, average, num_classes, threshold):
     """True positives, predicted positives and actual positives, per class or binary."""
-    if average not in ("binary", "macro"):
-        raise ValueError(f"{name}: average must be 'binary' or 'macro', got {average!r}.")
+    one_of(average, ("binary", "macro"), "average", name)
     scores = jnp.asarray(input)
     predicted, target = _labels(name, input, target, threshold)
     dtype = jnp.result_type(float)

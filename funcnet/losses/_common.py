@@ -1,45 +1,32 @@
-"""Helpers shared by the losses: argument checks and reductions."""
+"""What the losses share: the `reduction` argument, the elementwise pair check, `|x|`.
+
+A private module: its names without an underscore are used by the other loss modules.
+"""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
+from funcnet._validate import floating, one_of
 from funcnet.errors import ShapeError
 
-_REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
+def check_reduction(name: str, reduction: object) -> str:
+    """`reduction` if it is `"mean"`, `"sum"` or `"none"`; else a `ValueError` naming `name`."""
+    return one_of(reduction, REDUCTIONS, "reduction", name)
 
 
-def _reduce(loss: jax.Array, reduction: str) -> jax.Array:
+def reduce_loss(loss: jax.Array, reduction: str) -> jax.Array:
+    """The mean or sum of per-example losses, or the losses themselves for `"none"`."""
     if reduction == "mean":
         return jnp.mean(loss)
     if reduction == "sum":
         return jnp.sum(loss)
     return loss
-
-
-def _float_input(name: str, argument: str, x: ArrayLike) -> jax.Array:
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(
-            f"{name}: {argument} must be floating point, got dtype {x.dtype}; "
-            f"convert it with {argument}.astype(jnp.float32)."
-        )
-    return x
-
-
-def _concrete(x: jax.Array) -> np.ndarray | None:
-    """The values of `x` if known now (outside `jit`), else None."""
-    if isinstance(x, jax.core.Tracer):
-        return None
-    return np.asarray(x)
 
 
 def _reshape_hint(input_shape: tuple, target_shape: tuple) -> str:
@@ -69,14 +56,18 @@ def _same_shape(name: str, input: jax.Array, target: jax.Array) -> None:
         )
 
 
-def _abs(x: jax.Array) -> jax.Array:
+def absolute(x: jax.Array) -> jax.Array:
     """$|x|$ with gradient `sign(x)`, 0 at $x = 0$ as in PyTorch (`jnp.abs` gives 1 there)."""
     return x * jnp.sign(x)
 
 
-def _pair(name: str, input: ArrayLike, target: ArrayLike, reduction: str):
-    _check_reduction(name, reduction)
-    input = _float_input(name, "input", input)
-    target = _float_input(name, "target", target)
+def checked_pair(
+    name: str, input: ArrayLike, target: ArrayLike, reduction: str
+) -> tuple[jax.Array, jax.Array]:
+    """`(input, target)` of an elementwise loss, checked: `reduction`, floating dtypes,
+    and the same shape (no broadcasting)."""
+    check_reduction(name, reduction)
+    input = floating(input, name, "input")
+    target = floating(target, name, "target")
     _same_shape(name, input, target)
     return input, target

@@ -1,17 +1,19 @@
-"""What went wrong with a class-index or class-probability target, in words that fix it.
+"""Checks of class-index and class-probability targets, and what went wrong, in words
+that fix it.
 
-The classification losses call these when a check fails; each names the function the
-user called (`cross_entropy` or `nll_loss`), so an error raised by `cross_entropy`
-does not speak of the `nll_loss` it uses inside.
+The classification losses (and `fit`, before it compiles) call these; each names the
+function the user called (`cross_entropy` or `nll_loss`), so an error raised by
+`cross_entropy` does not speak of the `nll_loss` it uses inside.
 """
 
 from __future__ import annotations
 
-import operator
-
+import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from funcnet._checking import fail_if_any
+from funcnet._validate import concrete, integer
 from funcnet.errors import ShapeError
 
 # What each loss's input holds, for "a batch of 4 logits but 3 labels".
@@ -19,18 +21,12 @@ _SCORES = {"cross_entropy": "logits", "nll_loss": "log-probabilities"}
 
 
 def check_ignore_index(name: str, ignore_index: object) -> int:
-    """`ignore_index` as an int.
+    """`ignore_index` as an int (not a bool).
 
     Raises:
         TypeError: if it is not an int.
     """
-    try:
-        return operator.index(ignore_index)
-    except TypeError:
-        raise TypeError(
-            f"{name}: ignore_index must be an int, got {ignore_index!r} "
-            f"of type {type(ignore_index).__name__}."
-        ) from None
+    return integer(ignore_index, "ignore_index", name)
 
 
 def check_argument_order(name: str, input: ArrayLike, target: ArrayLike) -> None:
@@ -54,6 +50,38 @@ def check_argument_order(name: str, input: ArrayLike, target: ArrayLike) -> None
             f"{target.shape}. The {scores} come first, then the labels, as in PyTorch: "
             f"{name}(input={scores.replace('-', '_')}, target=labels)."
         )
+
+
+def check_index_target(
+    name: str, target: jax.Array, batch_shape: tuple, classes: int, ignore_index: int
+) -> None:
+    """Integer class indices against the input: the batch shape, and values in
+    `[0, classes)` or equal to `ignore_index`.
+
+    Concrete values are checked now; under `jit` the check runs only inside
+    `funcnet.checked` (an out-of-range index then makes that example's loss `nan`).
+
+    Raises:
+        ShapeError: for a target not of shape `batch_shape`, saying how to fix it.
+        ValueError: for a concrete class index out of range.
+    """
+    if target.shape != batch_shape:
+        raise index_target_mismatch(name, target.shape, batch_shape, classes)
+    message = (
+        f"{name}: Target {{}} is out of bounds: class indices must lie in [0, {classes}) "
+        f"(or equal ignore_index={ignore_index})."
+    )
+
+    def wrong(values):
+        return (values != ignore_index) & ((values < 0) | (values >= classes))
+
+    values = concrete(target)
+    if values is None:  # under jit: checked at run time only inside funcnet.checked
+        fail_if_any(wrong, target, message)
+        return
+    bad = wrong(values)
+    if bad.any():
+        raise ValueError(message.format(int(values[bad].flat[0])))
 
 
 def index_target_mismatch(

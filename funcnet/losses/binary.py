@@ -6,8 +6,9 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from funcnet._validate import concrete, floating
 from funcnet.errors import ShapeError
-from funcnet.losses._common import _concrete, _float_input, _pair, _reduce
+from funcnet.losses._common import checked_pair, reduce_loss
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -40,7 +41,7 @@ def _bce_terms_jvp(primals, tangents):
 def _binary_weight(name: str, argument: str, weight, shape) -> jax.Array | None:
     if weight is None:
         return None
-    weight = _float_input(name, argument, weight)
+    weight = floating(weight, name, argument)
     try:
         fits = jnp.broadcast_shapes(weight.shape, shape) == tuple(shape)
     except ValueError:
@@ -85,8 +86,8 @@ def binary_cross_entropy(
         >>> print(funcnet.binary_cross_entropy(jnp.array([0.8, 0.4]), jnp.array([1.0, 0.0])))
         0.367
     """
-    input, target = _pair("binary_cross_entropy", input, target, reduction)
-    values = _concrete(input)
+    input, target = checked_pair("binary_cross_entropy", input, target, reduction)
+    values = concrete(input)
     if values is not None and not ((values >= 0) & (values <= 1)).all():
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1; "
@@ -96,7 +97,7 @@ def binary_cross_entropy(
     weight = _binary_weight("binary_cross_entropy", "weight", weight, losses.shape)
     if weight is not None:
         losses = losses * weight
-    return _reduce(losses, reduction)
+    return reduce_loss(losses, reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -131,7 +132,7 @@ def binary_cross_entropy_with_logits(
         0.0
     """
     name = "binary_cross_entropy_with_logits"
-    input, target = _pair(name, input, target, reduction)
+    input, target = checked_pair(name, input, target, reduction)
     # softplus(-x) = log(1 + exp(-x)), via logaddexp for any magnitude.
     softplus_neg = jnp.logaddexp(0.0, -input)
     pos_weight = _binary_weight(name, "pos_weight", pos_weight, input.shape)
@@ -142,4 +143,4 @@ def binary_cross_entropy_with_logits(
     weight = _binary_weight(name, "weight", weight, input.shape)
     if weight is not None:
         losses = losses * weight
-    return _reduce(losses, reduction)
+    return reduce_loss(losses, reduction)

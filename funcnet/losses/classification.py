@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from funcnet._checking import fail_if_any
+from funcnet._validate import floating, real
 from funcnet.errors import ShapeError
-from funcnet.losses._common import _check_reduction, _concrete, _float_input, _reduce
+from funcnet.losses._common import check_reduction, reduce_loss
 from funcnet.losses._targets import (
     check_argument_order,
     check_ignore_index,
-    index_target_mismatch,
+    check_index_target,
     probability_target_mismatch,
 )
 
@@ -35,7 +33,7 @@ def _class_axis_last(name: str, input: jax.Array) -> jax.Array:
 def _check_class_weight(name: str, weight: ArrayLike | None, classes: int) -> jax.Array | None:
     if weight is None:
         return None
-    weight = _float_input(name, "weight", weight)
+    weight = floating(weight, name, "weight")
     if weight.shape != (classes,):
         raise ShapeError(
             f"{name}: weight tensor should be defined either for all {classes} classes or "
@@ -44,28 +42,6 @@ def _check_class_weight(name: str, weight: ArrayLike | None, classes: int) -> ja
             detail=f"needs weight of shape ({classes},) but receives {weight.shape}",
         )
     return weight
-
-
-def _check_index_target(
-    name: str, target: jax.Array, batch_shape: tuple, classes: int, ignore_index: int
-) -> None:
-    if target.shape != batch_shape:
-        raise index_target_mismatch(name, target.shape, batch_shape, classes)
-    message = (
-        f"{name}: Target {{}} is out of bounds: class indices must lie in [0, {classes}) "
-        f"(or equal ignore_index={ignore_index})."
-    )
-
-    def wrong(values):
-        return (values != ignore_index) & ((values < 0) | (values >= classes))
-
-    values = _concrete(target)
-    if values is None:  # under jit: checked at run time only inside funcnet.checked
-        fail_if_any(wrong, target, message)
-        return
-    bad = wrong(values)
-    if bad.any():
-        raise ValueError(message.format(int(values[bad].flat[0])))
 
 
 def _picked(log_probs: jax.Array, target: jax.Array, ignore_index: int):
@@ -123,14 +99,14 @@ def nll_loss(
 
 def _nll(name, input, target, weight, ignore_index, reduction) -> jax.Array:
     """`nll_loss`, with errors that name `name`, the function the user called."""
-    _check_reduction(name, reduction)
+    check_reduction(name, reduction)
     ignore_index = check_ignore_index(name, ignore_index)
     check_argument_order(name, input, target)
-    log_probs = _class_axis_last(name, _float_input(name, "input", input))
+    log_probs = _class_axis_last(name, floating(input, name, "input"))
     target = _int_target(name, target)
     classes = log_probs.shape[-1]
     weight = _check_class_weight(name, weight, classes)
-    _check_index_target(name, target, log_probs.shape[:-1], classes, ignore_index)
+    check_index_target(name, target, log_probs.shape[:-1], classes, ignore_index)
     picked, keep = _picked(log_probs, target, ignore_index)
     example_weight = keep.astype(log_probs.dtype)
     if weight is not None:
@@ -138,7 +114,7 @@ def _nll(name, input, target, weight, ignore_index, reduction) -> jax.Array:
     losses = -picked * example_weight
     if reduction == "mean":
         return jnp.sum(losses) / jnp.sum(example_weight)
-    return _reduce(losses, reduction)
+    return reduce_loss(losses, reduction)
 
 
 def _int_target(name: str, target: ArrayLike) -> jax.Array:
@@ -199,17 +175,14 @@ def cross_entropy(
         >>> print(funcnet.cross_entropy(logits, jnp.array([0, 2])))
         0.1672
     """
-    _check_reduction("cross_entropy", reduction)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, Real):
-        raise TypeError(
-            f"cross_entropy: label_smoothing must be a float in [0, 1], got {label_smoothing!r}."
-        )
+    check_reduction("cross_entropy", reduction)
+    real(label_smoothing, "label_smoothing", "cross_entropy", wanted="a float in [0, 1]")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}."
         )
     check_argument_order("cross_entropy", input, target)
-    logits = _float_input("cross_entropy", "input", input)
+    logits = floating(input, "cross_entropy", "input")
     _class_axis_last("cross_entropy", logits)  # a scalar has no class axis to softmax over
     target = jnp.asarray(target)
     if jnp.issubdtype(target.dtype, jnp.floating):
@@ -234,7 +207,7 @@ def _smoothing_term(log_probs, target, weight, ignore_index, reduction):
         per_example = -jnp.sum(log_probs * jnp.broadcast_to(weight, log_probs.shape), axis=-1)
     per_example = jnp.where(keep, per_example, 0.0)
     if reduction != "mean":
-        return _reduce(per_example, reduction)
+        return reduce_loss(per_example, reduction)
     if weight is None:
         return jnp.sum(per_example) / jnp.sum(keep)
     # PyTorch normalises by the weights of the kept targets, as its weighted NLL does.
@@ -257,4 +230,4 @@ def _cross_entropy_probabilities(logits, target, weight, reduction, label_smooth
     # where its logit is -inf (a masked class), instead of 0 * -inf = nan.
     terms = jnp.where(target == 0, 0.0, target * log_probs)
     losses = -jnp.sum(terms, axis=-1)
-    return _reduce(losses, reduction)
+    return reduce_loss(losses, reduction)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from funcnet.losses._common import _abs, _pair, _reduce
+from funcnet._validate import real
+from funcnet.losses._common import absolute, checked_pair, reduce_loss
 
 __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
 
@@ -30,8 +29,8 @@ def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") ->
         >>> print(funcnet.mse_loss(jnp.array([1.0, 2.0]), jnp.array([1.0, 4.0])))
         2.0
     """
-    input, target = _pair("mse_loss", input, target, reduction)
-    return _reduce(jnp.square(input - target), reduction)
+    input, target = checked_pair("mse_loss", input, target, reduction)
+    return reduce_loss(jnp.square(input - target), reduction)
 
 
 def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> jax.Array:
@@ -51,8 +50,8 @@ def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> 
         >>> print(funcnet.l1_loss(jnp.array([1.0, 2.0]), jnp.array([1.0, 4.0])))
         1.0
     """
-    input, target = _pair("l1_loss", input, target, reduction)
-    return _reduce(_abs(input - target), reduction)
+    input, target = checked_pair("l1_loss", input, target, reduction)
+    return reduce_loss(absolute(input - target), reduction)
 
 
 def smooth_l1_loss(
@@ -78,16 +77,15 @@ def smooth_l1_loss(
         >>> print(funcnet.smooth_l1_loss(jnp.array([0.5, 3.0]), jnp.array([0.0, 0.0])))
         1.3125
     """
-    if isinstance(beta, bool) or not isinstance(beta, Real):
-        raise TypeError(f"smooth_l1_loss: beta must be a real number >= 0, got {beta!r}.")
+    real(beta, "beta", "smooth_l1_loss", wanted="a real number >= 0")
     if not beta >= 0:  # also refuses nan
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}.")
-    input, target = _pair("smooth_l1_loss", input, target, reduction)
-    diff = _abs(input - target)
+    input, target = checked_pair("smooth_l1_loss", input, target, reduction)
+    diff = absolute(input - target)
     if beta == 0:
-        return _reduce(diff, reduction)
+        return reduce_loss(diff, reduction)
     losses = jnp.where(diff < beta, 0.5 * jnp.square(diff) / beta, diff - 0.5 * beta)
-    return _reduce(losses, reduction)
+    return reduce_loss(losses, reduction)
 
 
 def huber_loss(
@@ -115,11 +113,10 @@ def huber_loss(
         >>> print(funcnet.huber_loss(jnp.array([0.5, 3.0]), jnp.array([0.0, 0.0])))
         1.3125
     """
-    if isinstance(delta, bool) or not isinstance(delta, Real):
-        raise TypeError(f"huber_loss: delta must be a real number > 0, got {delta!r}.")
+    real(delta, "delta", "huber_loss", wanted="a real number > 0")
     if not delta > 0:  # also refuses nan
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}.")
-    input, target = _pair("huber_loss", input, target, reduction)
-    diff = _abs(input - target)
+    input, target = checked_pair("huber_loss", input, target, reduction)
+    diff = absolute(input - target)
     losses = jnp.where(diff <= delta, 0.5 * jnp.square(diff), delta * (diff - 0.5 * delta))
-    return _reduce(losses, reduction)
+    return reduce_loss(losses, reduction)
