@@ -18,6 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 
+from funcnet._validate import check_key, floating_dtype, integer, positive_int, real
+
 __all__ = [
     "Dataset",
     "Split",
@@ -59,26 +61,10 @@ class Dataset(NamedTuple):
     name: str
 
 
-def _positive_int(value: Any, what: str, caller: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{caller}: {what} must be an int, got {value!r}.")
-    if value <= 0:
-        raise ValueError(f"{caller}: {what} must be positive, got {value}.")
-    return int(value)
-
-
-def _check_key(key: Any, caller: str) -> None:
-    dtype = getattr(key, "dtype", None)
-    if dtype is None or not (
-        jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) or dtype == "uint32"
-    ):
-        raise TypeError(
-            f"{caller}: key must be a PRNG key such as jax.random.key(0), got {key!r}."
-        )
-
-
 def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
-    """How many batches `batches` yields for `n` examples.
+    """How many batches `batches` yields for `n` examples: the steps of one epoch.
+
+    `funcnet.steps_per_epoch` gives the same count for training.
 
     Args:
         n: the number of examples (non-negative).
@@ -88,14 +74,17 @@ def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
     Returns:
         $\\lfloor n / b \\rfloor$ with `drop_last`, else $\\lceil n / b \\rceil$.
 
+    Raises:
+        TypeError: if `n` or `batch_size` is not an int.
+        ValueError: if `n` is negative or `batch_size` is not positive.
+
     Examples:
         >>> from funcnet.data import num_batches
         >>> num_batches(10, 4), num_batches(10, 4, drop_last=True)
         (3, 2)
     """
-    batch_size = _positive_int(batch_size, "batch_size", "num_batches")
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"num_batches: n must be a non-negative int, got {n!r}.")
+    n = integer(n, "n", "num_batches", minimum=0)
+    batch_size = positive_int(batch_size, "batch_size", "num_batches")
     return n // batch_size if drop_last else -(-n // batch_size)
 
 
@@ -159,11 +148,11 @@ def batches(
         [0, 1, 2, 3, 4]
     """
     arrays = _as_arrays(arrays)
-    batch_size = _positive_int(batch_size, "batch_size", "batches")
+    batch_size = positive_int(batch_size, "batch_size", "batches")
     n = arrays[0].shape[0]
     order = None
     if key is not None:
-        _check_key(key, "batches")
+        check_key(key, "batches")
         order = np.asarray(jax.random.permutation(key, n))
     return _batches(arrays, n, batch_size, order, drop_last)
 
@@ -177,13 +166,10 @@ def _batches(arrays, n, batch_size, order, drop_last):
 
 
 def _check_split_options(test_fraction: Any, dtype: DTypeLike, caller: str) -> np.dtype:
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float):
-        raise TypeError(f"{caller}: test_fraction must be a float, got {test_fraction!r}.")
+    real(test_fraction, "test_fraction", caller, wanted="a float")
     if not 0 < test_fraction < 1:
         raise ValueError(f"{caller}: test_fraction must be in (0, 1), got {test_fraction}.")
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"{caller}: dtype must be a floating dtype, got {np.dtype(dtype)}.")
-    return np.dtype(dtype)
+    return floating_dtype(dtype, caller)
 
 
 def _sklearn(caller: str) -> Any:
@@ -296,8 +282,8 @@ def load_iris(
 
 
 def _check_generated(key: Any, n: Any, noise: Any, test_fraction: Any, dtype, caller: str):
-    _check_key(key, caller)
-    n = _positive_int(n, "n", caller)
+    check_key(key, caller)
+    n = positive_int(n, "n", caller)
     dtype = _check_split_options(test_fraction, dtype, caller)
     if n < 2:
         raise ValueError(f"{caller}: n must be at least 2 to fill a train and a test split.")
@@ -400,7 +386,7 @@ def spirals(
         ((240, 2), (60, 2), 3)
     """
     n, dtype = _check_generated(key, n, noise, test_fraction, dtype, "spirals")
-    classes = _positive_int(classes, "classes", "spirals")
+    classes = positive_int(classes, "classes", "spirals")
     if classes < 2 or n < classes:
         raise ValueError(f"spirals: need 2 <= classes <= n, got classes={classes}, n={n}.")
     counts = [n // classes + (c < n % classes) for c in range(classes)]

@@ -89,14 +89,14 @@ def test_batches_errors_are_raised_at_call_time():
         batches((), 2)
     with pytest.raises(ValueError, match=r"needs a first \(example\) axis"):
         batches((np.float64(1.0),), 2)
-    with pytest.raises(ValueError, match="batch_size must be positive, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         batches((x,), 0)
-    with pytest.raises(ValueError, match="batch_size must be positive, got -3"):
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got -3"):
         batches((x,), -3)
     for bad in (2.5, True, "4"):
-        with pytest.raises(TypeError, match="batch_size must be an int"):
+        with pytest.raises(TypeError, match="batch_size must be a positive int"):
             batches((x,), bad)
-    with pytest.raises(TypeError, match=r"key must be a PRNG key such as jax.random.key\(0\)"):
+    with pytest.raises(TypeError, match=r"key must be a single PRNG key from jax.random.key\(seed\)"):
         batches((x,), 2, key=0)
 
 
@@ -105,7 +105,9 @@ def test_num_batches_values_and_errors():
     assert [num_batches(n, 4, drop_last=True) for n in (0, 3, 4, 7, 8)] == [0, 0, 1, 1, 2]
     with pytest.raises(ValueError, match="n must be a non-negative int, got -1"):
         num_batches(-1, 4)
-    with pytest.raises(ValueError, match="batch_size must be positive"):
+    with pytest.raises(TypeError, match="n must be a non-negative int, got 2.5 of type float"):
+        num_batches(2.5, 4)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         num_batches(10, 0)
 
 
@@ -263,9 +265,9 @@ def test_regression_targets_follow_the_function():
 
 def test_generated_set_errors():
     key = jax.random.key(0)
-    with pytest.raises(TypeError, match="two_moons: key must be a PRNG key"):
+    with pytest.raises(TypeError, match="two_moons: key must be a single PRNG key"):
         data.two_moons(0)
-    with pytest.raises(ValueError, match="n must be positive, got 0"):
+    with pytest.raises(ValueError, match="n must be a positive int, got 0"):
         data.two_moons(key, n=0)
     with pytest.raises(ValueError, match="n must be at least 2"):
         data.regression_1d(key, n=1)
