@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import DTypeLike
 
+from funcnet._validate import one_of
+
 __all__ = [
     "Initializer",
     "calculate_gain",
@@ -98,11 +100,7 @@ def fans(shape: Sequence[int]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _fan(shape: Sequence[int], mode: str) -> int:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}.")
-    fan_in, fan_out = fans(shape)
-    return fan_in if mode == "fan_in" else fan_out
+_MODES = ("fan_in", "fan_out")
 
 
 @dataclass(frozen=True)
@@ -155,10 +153,8 @@ class _FanScaled:
 
     def __call__(self, key, shape, dtype=jnp.float32):
         shape = tuple(shape)
-        if self.mode == "fan_avg":
-            fan = sum(fans(shape)) / 2
-        else:
-            fan = _fan(shape, self.mode)
+        fan_in, fan_out = fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         std = self.gain / math.sqrt(fan)
         if self.distribution == "uniform":
             bound = math.sqrt(3.0) * std
@@ -310,7 +306,7 @@ def kaiming_uniform(
         >>> init.kaiming_uniform(nonlinearity="relu")(jax.random.key(0), (5, 10)).shape
         (5, 10)
     """
-    _fan((1, 1), mode)
+    one_of(mode, _MODES, "mode", "kaiming_uniform")
     return _FanScaled("uniform", calculate_gain(nonlinearity, a), mode)
 
 
@@ -325,7 +321,7 @@ def kaiming_normal(
         >>> init.kaiming_normal(nonlinearity="relu")(jax.random.key(0), (5, 10)).shape
         (5, 10)
     """
-    _fan((1, 1), mode)
+    one_of(mode, _MODES, "mode", "kaiming_normal")
     return _FanScaled("normal", calculate_gain(nonlinearity, a), mode)
 
 
