@@ -23,7 +23,7 @@ import numpy as np
 from funcnet.errors import DoubleSoftmaxWarning, ShapeError
 from funcnet.layers import Layer, LogSoftmax, Params, Sequential, Softmax
 from funcnet.losses import cross_entropy, nll_loss
-from funcnet.losses._targets import check_index_target
+from funcnet.losses._targets import check_ignore_index, check_index_target
 
 _CLASSIFICATION = {cross_entropy: "cross_entropy", nll_loss: "nll_loss"}
 
@@ -38,10 +38,12 @@ def classification_loss(loss_fn: Callable) -> tuple[str, int] | None:
         name = _CLASSIFICATION.get(loss_fn)
     except TypeError:  # an unhashable callable is no funcnet loss
         return None
-    ignore_index = keywords.get("ignore_index", -100)
-    if name is None or isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        return None  # a bad ignore_index is the loss's own error, at trace time
-    return name, ignore_index
+    if name is None:
+        return None
+    try:
+        return name, check_ignore_index(name, keywords.get("ignore_index", -100))
+    except TypeError:  # a bad ignore_index is the loss's own error, at trace time
+        return None
 
 
 def check_targets(
