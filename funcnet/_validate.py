@@ -259,15 +259,14 @@ def floating_dtype(dtype: DTypeLike | None, owner: object, *, optional: bool = F
     """
     if dtype is None and optional:
         return None
-    wanted = "a floating dtype or None" if optional else "a floating dtype"
+    fix = "pass jnp.float32 or jnp.float64" + (", or None" if optional else "")
     try:
         resolved = jnp.dtype(dtype)
     except TypeError:
-        raise TypeError(f"{owner}: dtype must be {wanted}, got {dtype!r}.") from None
-    if not jnp.issubdtype(resolved, jnp.floating):
-        raise TypeError(
-            f"{owner}: dtype must be {wanted}, got {resolved}; pass jnp.float32 or jnp.float64."
-        )
+        resolved = None
+    if resolved is None or not jnp.issubdtype(resolved, jnp.floating):
+        got = repr(dtype) if resolved is None else str(resolved)
+        raise TypeError(f"{owner}: dtype must be a floating dtype, got {got}; {fix}.")
     return resolved
 
 

@@ -434,9 +434,9 @@ def test_conv2d_rejects_bad_arguments(kwargs, error, message):
         Conv2d(**arguments)
 
 
-def test_conv2d_rejects_an_integer_dtype_at_init():
-    with pytest.raises(TypeError, match="dtype must be a floating dtype"):
-        Conv2d(3, 6, 3, dtype=jnp.int32).init(KEY, (1, 3, 5, 5))
+def test_conv2d_rejects_an_integer_dtype_when_built():
+    with pytest.raises(TypeError, match="Conv2d: dtype must be a floating dtype, got int32"):
+        Conv2d(3, 6, 3, dtype=jnp.int32)
 
 
 @pytest.mark.parametrize(
