@@ -165,3 +165,21 @@ def test_compose_with_jit_and_vmap():
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("layer", "function", "settings"),
+    [
+        (funcnet.LeakyReLU, funcnet.leaky_relu, {"negative_slope": "0.1"}),
+        (funcnet.ELU, funcnet.elu, {"alpha": None}),
+        (funcnet.Softplus, funcnet.softplus, {"beta": 0}),
+        (funcnet.Softplus, funcnet.softplus, {"threshold": "high"}),
+        (funcnet.GELU, funcnet.gelu, {"approximate": "fast"}),
+    ],
+)
+def test_a_layer_refuses_what_its_function_refuses_in_its_own_name(layer, function, settings):
+    with pytest.raises((TypeError, ValueError), match=rf"^{function.__name__}: ") as called:
+        function(1.0, **settings)
+    with pytest.raises(type(called.value), match=rf"^{layer.__name__}: ") as built:
+        layer(**settings)
+    assert str(built.value).split(": ", 1)[1] == str(called.value).split(": ", 1)[1]
