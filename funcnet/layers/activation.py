@@ -213,7 +213,8 @@ class _Normalising(_Elementwise):
     """Softmax-like layers: `dim` must be an int within the input's rank.
 
     The rank is known only from the input, so the layer checks that `dim` is an int
-    when it is built and the range at `output_shape`, with the function's own check.
+    when it is built and the range at `output_shape`, with `check_dim`, which the
+    function uses too.
     """
 
     def __post_init__(self) -> None:
