@@ -94,8 +94,13 @@ def _dot_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _dot_label(text: str) -> str:
+    """A quoted DOT label; each newline becomes DOT's centred line break."""
+    return _dot_string(text).replace("\n", "\\n")
+
+
 def _dot_node(node: Node, output: bool) -> str:
-    label = _dot_string(f"{_what(node)}\n{output_text(node)}").replace("\n", "\\n")
+    label = _dot_label(f"{_what(node)}\n{output_text(node)}")
     extra = ", penwidth=2.5" if output else ""  # what the function returns
     if node.subgraphs:
         extra += ", peripheries=2"  # control flow: its bodies are in node.subgraphs
@@ -108,7 +113,7 @@ def _dot_node(node: Node, output: bool) -> str:
     return f'n{node.id} [label={label}, fillcolor="{_fill(node)}"{extra}];'
 
 
-def to_dot(graph: Graph, title: str | None = None) -> str:
+def to_dot(graph: Graph, title: str | None = None, collapse_outside: bool = False) -> str:
     """DOT text; see `funcnet.graph.Graph.to_dot`."""
     lines = [
         "digraph G {",
@@ -123,25 +128,43 @@ def to_dot(graph: Graph, title: str | None = None) -> str:
     with_pass = any(node.backward for node in graph.nodes)
     count = iter(range(len(children)))
     outputs = set(graph.outputs)
+    name = {node.id: f"n{node.id}" for node in graph.nodes}
 
     def emit(key: ClusterKey, indent: str) -> Iterator[str]:
         for node in members[key]:
             yield indent + _dot_node(graph.nodes[node], node in outputs)
         for child in children[key]:
             color = _CLUSTER_COLOR[child[0], child[1] == (_OUTSIDE,)]
+            label = _cluster_label(child, with_pass)
+            if collapse_outside and child[1] == (_OUTSIDE,):
+                box = f"outside{int(child[0])}"
+                inside = members[child]
+                name.update(dict.fromkeys(inside, box))
+                text = _dot_label(f"{label}\n{_plural(len(inside), 'operation')}")
+                fill = BACKWARD_FILL if child[0] else OUTSIDE_FILL
+                yield (
+                    f'{indent}{box} [label={text}, fillcolor="{fill}", color="{color}", '
+                    'style="rounded,filled,dashed"];'
+                )
+                continue
             yield f"{indent}subgraph cluster_{next(count)} {{"
             yield (
-                f"{indent}  label={_dot_string(_cluster_label(child, with_pass))}; "
+                f"{indent}  label={_dot_string(label)}; "
                 f'color="{color}"; fontcolor="{color}"; style=rounded;'
             )
             yield from emit(child, indent + "  ")
             yield indent + "}"
 
     lines += emit((False, ()), "  ")
+    arrows: dict[tuple[str, str], bool] = {}  # drawn arrow -> carries a forward value back
     for source, target in _unique_pairs(graph):
-        into_backward = graph.nodes[target].backward and not graph.nodes[source].backward
-        style = f' [color="{BACKWARD_EDGE}", penwidth=1.3]' if into_backward else ""
-        lines.append(f"  n{source} -> n{target}{style};")
+        if name[source] != name[target]:  # else inside a collapsed box
+            read = graph.nodes[target].backward and not graph.nodes[source].backward
+            key = (name[source], name[target])
+            arrows[key] = arrows.get(key, False) or read
+    for (source, target), read in arrows.items():
+        style = f' [color="{BACKWARD_EDGE}", penwidth=1.3]' if read else ""
+        lines.append(f"  {source} -> {target}{style};")
     lines.append("}")
     return "\n".join(lines)
 

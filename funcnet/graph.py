@@ -299,12 +299,24 @@ class Graph:
                 )
         return order
 
-    def to_dot(self, *, title: str | None = None) -> str:
+    def to_dot(self, *, title: str | None = None, collapse_outside: bool = False) -> str:
         """The graph in Graphviz's DOT language, layers as clusters.
 
-        Inputs are ellipses, operations boxes (backward ones shaded differently); each
-        `Sequential` layer is a cluster, one per pass, nested as the layers are.
-        Render it with `dot -Tsvg` or any Graphviz.
+        Inputs are ellipses and operations boxes, shaded by pass; the outputs have a
+        thick border, control flow (a node with subgraphs) a double one. Each
+        `Sequential` layer is a cluster, one per pass, nested as the layers are; in a
+        graph with layers, the operations outside all of them (a loss, say) get a
+        cluster of their own. Arrows that carry a forward value into the backward
+        pass are orange. Render the text with `dot -Tsvg` or any Graphviz.
+
+        Args:
+            title: A caption drawn above the graph.
+            collapse_outside: Draw the operations outside any layer as one box per
+                pass, with their count, instead of one box each.
+
+        Returns:
+            The DOT text; nodes are named `n<id>`, a collapsed box `outside0`
+            (forward) or `outside1` (backward).
 
         Examples:
             >>> import jax.numpy as jnp
@@ -317,7 +329,7 @@ class Graph:
         """
         from funcnet._graph_export import to_dot
 
-        return to_dot(self, title)
+        return to_dot(self, title, collapse_outside)
 
     def to_mermaid(self) -> str:
         """The graph as a Mermaid flowchart, layers as subgraphs.

@@ -412,6 +412,36 @@ def test_dot_has_every_node_and_edge_and_layers_as_clusters(which, request):
         assert outside == {n.id for n in g.operations if n.layer is None and not n.backward}
 
 
+def test_dot_can_draw_what_is_outside_the_layers_as_one_box_per_pass(backward):
+    text = backward.to_dot(collapse_outside=True)
+    nodes, _, clusters = parse_dot(text)
+    outside = {n.id for n in backward.operations if n.layer is None}
+    assert nodes == set(range(len(backward.nodes))) - outside
+    counts = {b: sum(backward.nodes[i].backward == b for i in outside) for b in (False, True)}
+    assert f'outside0 [label="outside any layer, forward\\n{counts[False]} operations"' in text
+    assert f'outside1 [label="outside any layer, backward\\n{counts[True]} operations"' in text
+    assert not any(name.startswith("outside any layer") for name in clusters)
+
+    def drawn(i):
+        return f"outside{int(backward.nodes[i].backward)}" if i in outside else f"n{i}"
+
+    arrows = set(re.findall(r"^\s*(\w+) -> (\w+)", text, re.M))
+    expected = {(drawn(a), drawn(b)) for a, b in unique_pairs(backward)}
+    assert arrows == {(a, b) for a, b in expected if a != b}
+
+
+def test_the_site_figure_leaves_out_operations_no_output_needs(backward):
+    from docsite.graphs import live
+
+    kept = live(backward)
+    needed = backward.ancestors(backward.outputs) | set(backward.outputs)
+    assert len(kept.nodes) == len(needed | set(backward.inputs))
+    assert kept.check_order() and len(kept.outputs) == len(backward.outputs)
+    assert [n.primitive for n in kept.nodes] == [
+        n.primitive for n in backward.nodes if n.id in needed or n.id in backward.inputs
+    ]
+
+
 def test_dot_of_a_nested_sequential_nests_its_clusters():
     model = nested_model()
     g = funcnet.graph(model, model.init(jax.random.key(0), (2, 6)), jnp.ones((2, 6)))
