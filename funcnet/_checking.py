@@ -19,7 +19,9 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import checkify
 
-__all__ = ["checked", "fail_if_any"]
+from funcnet._validate import concrete
+
+__all__ = ["checked", "fail_if_any", "refuse_any"]
 
 _ACTIVE: contextvars.ContextVar[bool] = contextvars.ContextVar("funcnet_checked", default=False)
 _SUFFIX = " (`check` failed)"  # what checkify appends to a failed check's message
@@ -40,6 +42,31 @@ def fail_if_any(wrong: Callable[[jax.Array], jax.Array], values: jax.Array, mess
     flat = values.ravel()
     bad = wrong(flat)
     checkify.debug_check(~jnp.any(bad), message, flat[jnp.argmax(bad)])
+
+
+def refuse_any(wrong: Callable[[Any], Any], values: jax.Array, message: str) -> None:
+    """A `ValueError(message.format(v))` for the first wrong integer `v` of `values`.
+
+    The one rule for value checks: concrete values (outside `jit`) are checked now;
+    traced ones at run time inside `checked`, and not at all under plain `jit`, where
+    the caller makes the wrong entries visible (a `nan`) instead.
+
+    Args:
+        wrong: maps an array of values to a bool array, True where one is wrong;
+            it must work on numpy and on traced arrays.
+        values: integer values, such as class indices or embedding indices.
+        message: the error's message, with `{}` where the first wrong value goes.
+
+    Raises:
+        ValueError: for a concrete wrong value.
+    """
+    known = concrete(values)
+    if known is None:
+        fail_if_any(wrong, values, message)
+        return
+    bad = wrong(known)
+    if bad.any():
+        raise ValueError(message.format(int(known[bad].flat[0])))
 
 
 def checked(fn: Callable[..., Any]) -> Callable[..., Any]:

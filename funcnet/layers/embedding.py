@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import DTypeLike
 
-from funcnet._checking import fail_if_any
-from funcnet._validate import positive_int
+from funcnet._checking import refuse_any
+from funcnet._validate import floating_dtype, integer, positive_int, resolve_dtype
 from funcnet.layers._base import Layer, Params, ParamSpec, Shape
-from funcnet.layers.linear import resolve_dtype
 
 __all__ = ["Embedding"]
 
@@ -22,13 +19,8 @@ def _check_padding_idx(padding_idx: object, num_embeddings: int) -> int | None:
     """PyTorch's rule: `padding_idx` in `[-num_embeddings, num_embeddings)`, negatives wrap."""
     if padding_idx is None:
         return None
-    try:
-        index = operator.index(padding_idx)
-    except TypeError:
-        raise TypeError(
-            f"Embedding: padding_idx must be None or an int, got {padding_idx!r}."
-        ) from None
-    if isinstance(padding_idx, bool) or not -num_embeddings <= index < num_embeddings:
+    index = integer(padding_idx, "padding_idx", "Embedding", wanted="None or an int")
+    if not -num_embeddings <= index < num_embeddings:
         raise ValueError(
             f"Embedding: padding_idx must be within num_embeddings: in "
             f"[{-num_embeddings}, {num_embeddings}), got {padding_idx!r}."
@@ -79,8 +71,7 @@ class Embedding(Layer):
         positive_int(self.embedding_dim, "embedding_dim", "Embedding")
         padding = _check_padding_idx(self.padding_idx, self.num_embeddings)
         object.__setattr__(self, "padding_idx", padding)
-        if self.dtype is not None:
-            resolve_dtype(self.dtype, "Embedding")
+        floating_dtype(self.dtype, "Embedding", optional=True)
 
     def __repr__(self) -> str:
         padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
@@ -117,13 +108,7 @@ class Embedding(Layer):
         def wrong(values):
             return (values < 0) | (values >= self.num_embeddings)
 
-        if isinstance(x, jax.core.Tracer):  # under jit: checked only inside funcnet.checked
-            fail_if_any(wrong, x, message)
-            return
-        values = np.asarray(x)
-        bad = wrong(values)
-        if bad.any():
-            raise ValueError(message.format(int(values[bad].flat[0])))
+        refuse_any(wrong, x, message)
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
         self._check_indices(x)

@@ -17,8 +17,6 @@ unbiased estimate, while the batch is normalised with the biased one.
 
 from __future__ import annotations
 
-import numbers
-import operator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -26,22 +24,24 @@ import jax
 import jax.numpy as jnp
 from jax.typing import DTypeLike
 
-from funcnet._validate import positive_int
+from funcnet._validate import (
+    as_shape,
+    boolean,
+    floating,
+    floating_dtype,
+    positive_int,
+    real,
+    resolve_dtype,
+)
 from funcnet.errors import ShapeError
 from funcnet.layers._base import Layer, Params, ParamSpec, Shape, State
-from funcnet.layers.linear import resolve_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 def _check_eps(eps: object, owner: str) -> None:
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+    if not real(eps, "eps", owner, wanted="a positive number") > 0:
         raise ValueError(f"{owner}: eps must be a positive number, got {eps!r}.")
-
-
-def _check_flag(value: object, name: str, owner: str) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}.")
 
 
 def _normalise(x: jax.Array, axes: tuple[int, ...], eps: float):
@@ -68,17 +68,15 @@ class _BatchNorm(Layer):
         owner = type(self).__name__
         positive_int(self.num_features, "num_features", owner)
         _check_eps(self.eps, owner)
-        momentum = self.momentum
-        if momentum is not None and (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, numbers.Real)
-            or not 0 <= momentum <= 1
+        wanted = "None or a number in [0, 1]"
+        if (
+            self.momentum is not None
+            and not 0 <= real(self.momentum, "momentum", owner, wanted=wanted) <= 1
         ):
-            raise ValueError(f"{owner}: momentum must be None or in [0, 1], got {momentum!r}.")
-        _check_flag(self.affine, "affine", owner)
-        _check_flag(self.track_running_stats, "track_running_stats", owner)
-        if self.dtype is not None:
-            resolve_dtype(self.dtype, owner)
+            raise ValueError(f"{owner}: momentum must be {wanted}, got {self.momentum!r}.")
+        boolean(self.affine, "affine", owner)
+        boolean(self.track_running_stats, "track_running_stats", owner)
+        floating_dtype(self.dtype, owner, optional=True)
 
     @property
     def stateful(self) -> bool:
@@ -166,15 +164,8 @@ class _BatchNorm(Layer):
             return y
         return y * self._channel(params["weight"], y.ndim) + self._channel(params["bias"], y.ndim)
 
-    def _check_floating(self, x: jax.Array) -> None:
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise TypeError(
-                f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
-                "with x.astype(jnp.float32)."
-            )
-
     def _batch_statistics(self, params: Params, x: jax.Array):
-        self._check_floating(x)
+        floating(x, repr(self))
         count = x.size // x.shape[1]
         if count == 1:
             raise ValueError(
@@ -197,7 +188,7 @@ class _BatchNorm(Layer):
         if not self.track_running_stats:
             return self._apply(params, x, key=key, training=training), state
         if not training:
-            self._check_floating(x)
+            floating(x, repr(self))
             mean = self._channel(state["running_mean"], x.ndim)
             var = self._channel(state["running_var"], x.ndim)
             y = (x - mean) * jax.lax.rsqrt(var + self.eps)
@@ -293,14 +284,10 @@ class BatchNorm2d(_BatchNorm):
 
 
 def _as_normalized_shape(value: object) -> tuple[int, ...]:
-    items = (value,) if isinstance(value, int | numbers.Integral) else value
-    try:
-        dims = tuple(operator.index(item) for item in items)  # type: ignore[union-attr]
-    except TypeError:
-        raise TypeError(
-            f"LayerNorm: normalized_shape must be an int or a tuple of ints, got {value!r}."
-        ) from None
-    if not dims or min(dims) <= 0 or any(isinstance(item, bool) for item in items):
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        value = (positive_int(value, "normalized_shape", "LayerNorm"),)
+    dims = as_shape(value, "LayerNorm: normalized_shape")
+    if not dims or min(dims) == 0:
         raise ValueError(
             f"LayerNorm: normalized_shape must be positive sizes such as 5 or (3, 4), "
             f"got {value!r}."
@@ -351,10 +338,9 @@ class LayerNorm(Layer):
     def __post_init__(self) -> None:
         object.__setattr__(self, "normalized_shape", _as_normalized_shape(self.normalized_shape))
         _check_eps(self.eps, "LayerNorm")
-        _check_flag(self.elementwise_affine, "elementwise_affine", "LayerNorm")
-        _check_flag(self.bias, "bias", "LayerNorm")
-        if self.dtype is not None:
-            resolve_dtype(self.dtype, "LayerNorm")
+        boolean(self.elementwise_affine, "elementwise_affine", "LayerNorm")
+        boolean(self.bias, "bias", "LayerNorm")
+        floating_dtype(self.dtype, "LayerNorm", optional=True)
 
     def __repr__(self) -> str:
         return (
@@ -392,11 +378,7 @@ class LayerNorm(Layer):
         return {name: makers[name](self.normalized_shape, dtype) for name in specs}
 
     def _apply(self, params: Params, x: jax.Array, *, key, training) -> jax.Array:
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise TypeError(
-                f"{self!r} expects a floating-point input, got dtype {x.dtype}; convert it "
-                "with x.astype(jnp.float32)."
-            )
+        floating(x, repr(self))
         axes = tuple(range(x.ndim - len(self.normalized_shape), x.ndim))
         y = _normalise(x, axes, self.eps)[0]
         if "weight" in params:
