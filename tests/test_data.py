@@ -96,7 +96,7 @@ def test_batches_errors_are_raised_at_call_time():
     for bad in (2.5, True, "4"):
         with pytest.raises(TypeError, match="batch_size must be a positive int"):
             batches((x,), bad)
-    with pytest.raises(TypeError, match=r"key must be a single PRNG key from jax.random.key\(seed\)"):
+    with pytest.raises(TypeError, match=r"key must be a single PRNG key from jax\.random\.key"):
         batches((x,), 2, key=0)
 
 
@@ -105,7 +105,7 @@ def test_num_batches_values_and_errors():
     assert [num_batches(n, 4, drop_last=True) for n in (0, 3, 4, 7, 8)] == [0, 0, 1, 1, 2]
     with pytest.raises(ValueError, match="n must be a non-negative int, got -1"):
         num_batches(-1, 4)
-    with pytest.raises(TypeError, match="n must be a non-negative int, got 2.5 of type float"):
+    with pytest.raises(TypeError, match=r"n must be a non-negative int, got 2\.5 of type float"):
         num_batches(2.5, 4)
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         num_batches(10, 0)
