@@ -3,8 +3,9 @@
 Each topic module exposes ``CHECKS``, a tuple of functions with no arguments that
 return a :class:`Result`; :mod:`derivations.claims` judges the lesson's claims from
 those results. ``python -m derivations`` prints everything. Only
-:mod:`derivations.crosscheck` imports funcnet (and JAX), and only when its checks run;
-funcnet never imports this package.
+:mod:`derivations.crosscheck` and :mod:`derivations.computation` (the traced graph and
+XLA's costs) import funcnet (and JAX), and only when their checks run; funcnet never
+imports this package.
 
 Examples:
     >>> results = run(["affine"])
@@ -34,6 +35,7 @@ TOPICS: dict[str, str] = {
     "fourier": "derivations.fourier",
     "taylor": "derivations.taylor",
     "backprop": "derivations.backprop",
+    "computation": "derivations.computation",
     "crosscheck": "derivations.crosscheck",
 }
 """Topic name -> module holding its ``CHECKS``, in report order."""

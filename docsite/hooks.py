@@ -4,7 +4,8 @@
   (`docsite/execute.py`);
 - generated tables replace markers: the derivations report (`docsite/mathpages.py`),
   the bad-input catalogue (`docsite/catalogue.py`);
-- figures are drawn (`docsite/figures.py`), lesson pages become notebooks
+- figures are drawn (`docsite/figures.py`), graphs laid out as SVG
+  (`docsite/graphs.py`), lesson pages become notebooks
   (`docsite/notebooks.py`);
 - every formula is rendered to HTML by KaTeX (`docsite/katex.py`), and KaTeX's
   stylesheet and fonts are served by the site, so nothing is fetched from outside.
@@ -29,7 +30,16 @@ from mkdocs.plugins import event_priority  # noqa: E402
 from mkdocs.structure.files import File  # noqa: E402
 from mkdocs.utils.meta import get_data  # noqa: E402
 
-from docsite import catalogue, execute, figures, katex, mathpages, notebooks, search  # noqa: E402
+from docsite import (  # noqa: E402
+    catalogue,
+    execute,
+    figures,
+    graphs,
+    katex,
+    mathpages,
+    notebooks,
+    search,
+)
 
 # pymdownx.arithmatex (generic mode) leaves formulas as \( \) spans and \[ \] divs.
 _MATH = re.compile(
@@ -52,6 +62,8 @@ def on_files(files, config):
         files.append(File.generated(config, path, abs_src_path=str(source)))
     for name in figures.names():
         files.append(File.generated(config, f"figures/{name}.png", content=figures.png(name)))
+    for name in graphs.names():
+        files.append(File.generated(config, f"figures/{name}.svg", content=graphs.svg(name)))
     for source in sorted(pathlib.Path(config["docs_dir"]).rglob("*.md")):
         text, meta = get_data(source.read_text(encoding="utf-8"))
         if meta.get("notebook"):

@@ -46,10 +46,27 @@ class ClaimPage:
 
 
 PAGES: dict[str, ClaimPage] = {
+    "topological_order_needed": ClaimPage(
+        "../graph",
+        "Without a topological order nothing can be computed",
+        "拓朴排序在咱们的神经网络中的作用不是为了计算方便，是为了能计算。"
+        "换句话说，没有拓朴排序的话根本就没法计算了。",
+    ),
+    "graph_before_or_while_running": ClaimPage(
+        "../graph",
+        "A graph built before running, or while running",
+        "Tensorflow在运行之前必须得把拓朴排序建好，PyTorch是在运行的过程中自己根据我们的"
+        "连接状况一边运行一边建立。但是它们都有拓朴排序。",
+    ),
     "sigmoid_properties": ClaimPage(
         "activations",
         "Sigmoid: range, smoothness, mean",
         "Sigmoid有个天然的优势就是它输出是0-1，而且它处处可导。……平均值是0.5",
+    ),
+    "sigmoid_slower_than_relu": ClaimPage(
+        "../graph",
+        "Is sigmoid slower than ReLU?",
+        "Sigmoid的结果有个e^x指数运算，就比较费时……而且它的求导会变得非常的快，比求指数的导数快多了。",
     ),
     "tanh_is_arctangent": ClaimPage(
         "activations",
@@ -145,6 +162,7 @@ TOPIC_PAGES = {
     "convexity": "losses",
     "softmax": "losses",
     "backprop": "losses",
+    "computation": "../graph",
 }
 
 _ADMONITION = {"holds": "success", "holds with a caveat": "warning", "wrong": "failure"}

@@ -9,6 +9,8 @@ from derivations.claims import CLAIMS, judge, required_topics
 
 # The ledger's verdicts, one line per claim of the lesson.
 EXPECTED = {
+    "topological_order_needed": "holds",
+    "graph_before_or_while_running": "holds with a caveat",
     "stacked_linear_is_linear": "holds",
     "alternating_layers_fit_anything": "holds with a caveat",
     "fourier_represents_any_function": "holds with a caveat",
@@ -21,6 +23,7 @@ EXPECTED = {
     "convexity_definition": "wrong",
     "common_functions_convex": "holds with a caveat",
     "sigmoid_properties": "holds with a caveat",
+    "sigmoid_slower_than_relu": "holds with a caveat",
     "tanh_is_arctangent": "wrong",
     "saturation_loss_is_zero": "wrong",
     "relu_derivative": "holds",

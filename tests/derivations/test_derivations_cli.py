@@ -58,8 +58,8 @@ def test_full_report_exits_0_and_prints_every_check_and_claim(
     assert cli.main([]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("PASS  ") for line in lines) == len(results)
-    assert sum(line.startswith("CLAIM [") for line in lines) == 17
-    assert "17/17 claim verdicts decided" in lines[-1]
+    assert sum(line.startswith("CLAIM [") for line in lines) == 20
+    assert "20/20 claim verdicts decided" in lines[-1]
 
 
 def test_each_line_is_printed_before_the_next_check_runs(
@@ -160,8 +160,8 @@ def test_json_matches_the_printed_results(
     assert payload["summary"] == {
         "checks": len(results),
         "verified": len(results),
-        "claims": 17,
-        "decided": 17,
+        "claims": 20,
+        "decided": 20,
     }
     assert all(c["decided"] for c in payload["claims"])
     assert list(tmp_path.glob("site/.*tmp")) == []  # no temporary file left behind
@@ -217,7 +217,7 @@ def test_the_cli_runs_the_isolated_topics_in_a_worker(monkeypatch: pytest.Monkey
 
 def test_report_returns_results_and_claims(cached_run: None, results: dict[str, Result]) -> None:
     found, claims = cli.report()
-    assert [r.id for r in found] == list(results) and len(claims) == 17
+    assert [r.id for r in found] == list(results) and len(claims) == 20
     assert cli.report("affine")[1] == []
     assert [r.id for r in cli.iter_report("affine")] == [
         i for i in results if i.startswith("affine.")
