@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from funcnet._checking import fail_if_any
-from funcnet._validate import concrete, integer
+from funcnet._checking import refuse_any
+from funcnet._validate import integer
 from funcnet.errors import ShapeError
 
 # What each loss's input holds, for "a batch of 4 logits but 3 labels".
@@ -75,13 +75,7 @@ def check_index_target(
     def wrong(values):
         return (values != ignore_index) & ((values < 0) | (values >= classes))
 
-    values = concrete(target)
-    if values is None:  # under jit: checked at run time only inside funcnet.checked
-        fail_if_any(wrong, target, message)
-        return
-    bad = wrong(values)
-    if bad.any():
-        raise ValueError(message.format(int(values[bad].flat[0])))
+    refuse_any(wrong, target, message)
 
 
 def index_target_mismatch(
