@@ -106,8 +106,8 @@ def _with_model_state(
     if model.stateful and not jax.tree_util.tree_leaves(state):
         raise TypeError(
             f"{owner}: the model carries state (batch norm's running statistics), which "
-            "training and evaluation use: pass state=train_state.model_state, or pass the TrainState "
-            "that fit returned in place of the params."
+            "training and evaluation use: pass state=train_state.model_state, or pass the "
+            "TrainState that fit returned in place of the params."
         )
     return params, state
 
@@ -156,10 +156,12 @@ def make_train_step(
         (1, ['accuracy', 'loss'])
     """
     warn_double_softmax(model, loss_fn, stacklevel=2)
-    return _train_step(model, loss_fn, optimizer)
+    return step_function(model, loss_fn, optimizer)
 
 
-def _train_step(model: Layer, loss_fn: LossFn, optimizer: optax.GradientTransformation):
+def step_function(model: Layer, loss_fn: LossFn, optimizer: optax.GradientTransformation):
+    """The train step `make_train_step` returns, without its warning: a building block."""
+
     def step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
         x, y = _as_pair(batch, "train step: batch")  # shapes are static: free under jit
         # Split the key only when a layer draws from it: deterministic models skip the
@@ -185,17 +187,15 @@ def _train_step(model: Layer, loss_fn: LossFn, optimizer: optax.GradientTransfor
     return step
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool):
-    """One jitted epoch: shuffle, scan the full batches, then the ragged remainder.
+def epoch_function(step: Callable, batch_size: int, drop_last: bool) -> Callable:
+    """One epoch as a pure function: shuffle, scan the full batches, then the remainder.
 
-    Returns `(state, mean metrics, (index, loss) of the first non-finite step loss)`.
-    The input state is not donated: it is what `fit` returns when the epoch diverges
-    or is interrupted.
+    The building block of `fit` (jitted) and of sweeps (vmapped over runs, then
+    jitted): `epoch(state, x, y) -> (state, mean metrics, (index, loss))`, the last
+    being the first non-finite step loss and its index, or -1. `step` is a train
+    step, `step(state, (x, y)) -> (state, metrics)`, such as `make_train_step` gives.
     """
-    step = _train_step(model, loss_fn, optimizer)
 
-    @jax.jit
     def epoch(state: TrainState, x: jax.Array, y: jax.Array):
         count = x.shape[0]
         full = count // batch_size
@@ -217,6 +217,16 @@ def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool)
         return state, means, first_non_finite(losses, (state.params, state.model_state))
 
     return epoch
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool):
+    """One jitted epoch of `epoch_function`.
+
+    The input state is not donated: it is what `fit` returns when the epoch diverges
+    or is interrupted.
+    """
+    return jax.jit(epoch_function(step_function(model, loss_fn, optimizer), batch_size, drop_last))
 
 
 def _as_pair(data: Any, what: str) -> tuple[jax.Array, jax.Array]:
