@@ -12,7 +12,6 @@ a run restarted from a saved state continues exactly as if it had never stopped.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -29,6 +28,8 @@ from funcnet._guards import (
     sigterm_interrupts,
     warn_double_softmax,
 )
+from funcnet._validate import positive_int
+from funcnet.data import num_batches
 from funcnet.layers import Layer, Params, State
 
 __all__ = [
@@ -250,14 +251,8 @@ def _count(array: jax.Array) -> int | str:
     return array.shape[0] if array.ndim else "a scalar"
 
 
-def _positive_int(value: object, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}.")
-    return value
-
-
 def _check_batch_size(batch_size: object, count: int, drop_last: bool) -> int:
-    _positive_int(batch_size, "batch_size", "fit")
+    positive_int(batch_size, "batch_size", "fit")
     if drop_last and count < batch_size:
         raise ValueError(
             f"fit: drop_last=True with {count} examples and batch_size={batch_size} "
@@ -342,7 +337,7 @@ def fit(
     x, y = _as_pair(data, "fit: data")
     if x.shape[0] == 0:
         raise ValueError("fit: data has no examples (x has 0 rows); nothing to train on.")
-    _positive_int(epochs, "epochs", "fit")
+    positive_int(epochs, "epochs", "fit")
     batch_size = _check_batch_size(batch_size, x.shape[0], drop_last)
     if isinstance(params_or_state, TrainState):
         state = params_or_state
@@ -459,7 +454,7 @@ def predict(
     params, state = _with_model_state(model, params, state, "predict")
     forward = jax.jit(lambda p, s, v: _forward(model, p, s, v)[0])
     if batch_size is not None:
-        _positive_int(batch_size, "batch_size", "predict")
+        positive_int(batch_size, "batch_size", "predict")
     if batch_size is None or batch_size >= x.shape[0]:
         return forward(params, state, x)
     chunks = [
@@ -505,5 +500,4 @@ def steps_per_epoch(count: int, batch_size: int, drop_last: bool = False) -> int
         >>> funcnet.steps_per_epoch(100, 32), funcnet.steps_per_epoch(100, 32, drop_last=True)
         (4, 3)
     """
-    _positive_int(batch_size, "batch_size", "steps_per_epoch")
-    return count // batch_size if drop_last else math.ceil(count / batch_size)
+    return num_batches(count, batch_size, drop_last)

@@ -199,7 +199,7 @@ def test_per_example_grads_equal_a_loop_over_examples():
     ("kwargs", "error", "match"),
     [
         ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
-        ({"batch_size": 2.5}, ValueError, "batch_size must be a positive int"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be a positive int"),
         ({"batch_size": 100, "drop_last": True}, ValueError, "leaves no batch"),
         ({"key": None}, ValueError, "needs key"),
         ({"data": (jnp.ones((5, 6)), jnp.zeros(4, jnp.int32))}, ValueError, "same number"),
