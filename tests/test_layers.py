@@ -33,6 +33,8 @@ LAYERS = [
     (funcnet.Conv2d(4, 4, 3, stride=2, padding=1, groups=2, bias=False), (4, 7, 7)),
     (funcnet.MaxPool2d(2), (2, 3, 6, 6)),
     (funcnet.AvgPool2d(3, stride=1, padding=1), (2, 3, 5, 5)),
+    (funcnet.MaxUnpool2d(2), (2, 3, 3, 3)),
+    (funcnet.MaxUnpool2d(3, stride=2, padding=1), (3, 2, 2)),
     (funcnet.Dropout(0.3), (4, 5)),
     (funcnet.BatchNorm1d(5), (4, 5)),
     (funcnet.BatchNorm1d(3, momentum=None, affine=False), (4, 3, 6)),
@@ -62,9 +64,15 @@ LAYER_IDS = [" ".join(repr(layer).split()) for layer, _ in LAYERS]
 
 
 def _example(layer, shape, key):
-    """An input `layer` accepts: indices for an embedding, normal floats otherwise."""
+    """An input `layer` accepts: indices for an embedding, the `(values, indices)` pair of
+    max pooling for unpooling, normal floats otherwise."""
     if isinstance(layer, funcnet.Embedding):
         return jax.random.randint(key, shape, 0, layer.num_embeddings)
+    if isinstance(layer, funcnet.MaxUnpool2d):
+        pool = funcnet.MaxPool2d(
+            layer.kernel_size, layer.stride, layer.padding, return_indices=True
+        )
+        return pool({}, jax.random.normal(key, layer.output_shape(shape)))
     return jax.random.normal(key, shape)
 
 
@@ -72,7 +80,13 @@ def _another(layer, x):
     """A second input of the same kind as `x`."""
     if isinstance(layer, funcnet.Embedding):
         return (x + 1) % layer.num_embeddings
+    if isinstance(layer, funcnet.MaxUnpool2d):
+        return (2 * x[0], x[1])
     return 2 * x
+
+
+def _floating(x) -> bool:
+    return not isinstance(x, tuple) and jnp.issubdtype(x.dtype, jnp.floating)
 
 
 def _forward(layer, state):
@@ -97,13 +111,13 @@ def test_shared_layer_protocol(layer, shape):
     # jit gives the same numbers.
     np.testing.assert_allclose(jax.jit(forward)(params, x), y, rtol=1e-12, atol=1e-12)
     # grad reaches every parameter and (for float inputs) the input.
-    argnums = (0, 1) if jnp.issubdtype(x.dtype, jnp.floating) else (0,)
+    argnums = (0, 1) if _floating(x) else (0,)
     grads = jax.grad(lambda p, v: jnp.sum(jnp.sin(forward(p, v))), argnums=argnums)(params, x)
     assert jax.tree_util.tree_structure(grads[0]) == jax.tree_util.tree_structure(params)
     assert argnums == (0,) or grads[1].shape == x.shape
     # vmap over an extra leading axis of inputs.
     other = _another(layer, x)
-    xs = jnp.stack([x, other])
+    xs = jax.tree_util.tree_map(lambda *inputs: jnp.stack(inputs), x, other)
     np.testing.assert_allclose(
         jax.vmap(forward, in_axes=(None, 0))(params, xs)[1], forward(params, other), rtol=1e-12
     )

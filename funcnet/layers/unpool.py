@@ -118,6 +118,9 @@ class MaxUnpool2d(Window2d):
         training: bool = False,
     ) -> jax.Array:
         """Scatter `x` to `indices`; see the class docstring for shapes."""
+        return self._unpool(self._checked(params, x), output_size)
+
+    def _checked(self, params: Params, x: object) -> tuple[jax.Array, jax.Array]:
         if not isinstance(x, tuple | list) or len(x) != 2:
             raise TypeError(
                 f"{self!r}: apply takes the pair (x, indices) that MaxPool2d(..., "
@@ -131,6 +134,14 @@ class MaxUnpool2d(Window2d):
             )
         if not jnp.issubdtype(indices.dtype, jnp.integer):
             raise TypeError(f"{self!r}: indices must be integers, got dtype {indices.dtype}.")
+        self.output_shape(values.shape)
+        return values, indices
+
+    def _apply(self, params: Params, x, *, key, training) -> jax.Array:
+        return self._unpool(x, None)
+
+    def _unpool(self, x: tuple[jax.Array, jax.Array], output_size) -> jax.Array:
+        values, indices = x
         height, width = self._target(values.shape, output_size)
         lead = values.shape[:-2]
         flat = values.reshape(-1, values.shape[-2] * values.shape[-1])
