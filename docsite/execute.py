@@ -166,9 +166,11 @@ def run_page(markdown: str, page: str) -> list[str]:
     return list(_outputs(page, tuple((b.code, b.raises, b.run) for b in found)))
 
 
-def _output_html(output: str) -> str:
+def _output_html(output: str, raised: bool = False) -> str:
+    """The output box; an expected error's box wraps its (one long line) message."""
     fence = "````" if "```" in output else "```"
-    return f'\n\n<div class="{OUTPUT_CLASS}" markdown>\n\n{fence}text\n{output}{fence}\n\n</div>\n'
+    classes = f"{OUTPUT_CLASS} fn-raised" if raised else OUTPUT_CLASS
+    return f'\n\n<div class="{classes}" markdown>\n\n{fence}text\n{output}{fence}\n\n</div>\n'
 
 
 def render(markdown: str, page: str) -> str:
@@ -192,7 +194,7 @@ def render(markdown: str, page: str) -> str:
         pieces.append(markdown[last : block.start])
         pieces.append(f"```python\n{block.code}```")
         if output:
-            pieces.append(_output_html(output))
+            pieces.append(_output_html(output, raised=bool(block.raises)))
         last = block.end
     pieces.append(markdown[last:])
     return "".join(pieces)

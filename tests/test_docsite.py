@@ -24,6 +24,7 @@ def test_an_expected_error_is_shown_and_must_happen():
     rendered = execute.render(page, "ok.md")
     assert "ValueError: invalid literal for int() with base 10: 'seven'" in rendered
     assert 'raises="ValueError"' not in rendered  # the mark is not shown to the reader
+    assert '<div class="fn-output fn-raised" markdown>' in rendered  # its box wraps
     quiet = '```python raises="ValueError"\nint("7")\n```\n'
     with pytest.raises(execute.BlockError, match="should raise ValueError but raised nothing"):
         execute.render(quiet, "quiet.md")
