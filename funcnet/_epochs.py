@@ -1,4 +1,10 @@
-"""`fit`'s loop over compiled epochs: records, progress lines, and where it stops.
+"""`fit`'s loop over compiled epochs, and the pieces its steps and evaluations share.
+
+The pieces (`forward`, `metrics`, `as_pair`, `batches`, `place`, `outputs`, ...) know
+nothing of `TrainState`, so `funcnet.train` and `funcnet.evaluation` both build on
+them.
+
+The loop records each epoch, prints progress lines, and says where it stopped.
 
 An epoch counts once its compiled call, its validation and its record are all done.
 A signal (Ctrl-C, or SIGTERM) is recorded while `fit` runs and raised after the epoch
@@ -17,9 +23,14 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+from jax.sharding import Mesh
 
+from funcnet import devices as _devices
 from funcnet._guards import Terminated
+from funcnet._validate import positive_int
 from funcnet.errors import DivergenceError, TrainingInterrupted
+from funcnet.layers import Layer, Params, State
 
 Record = dict[str, float]
 
@@ -121,3 +132,85 @@ class EpochLoop:
             record.update({f"val_{name}": value for name, value in scores.items()})
         record["seconds"] = seconds
         return new_state, record
+
+
+# --- the pieces of a step, an epoch and an evaluation -----------------------------
+
+
+def forward(model: Layer, params: Params, model_state: State, x: jax.Array, **options):
+    """`(outputs, new model state)`; a model without state runs with plain `apply`."""
+    if model.stateful:
+        return model.apply_with_state(params, model_state, x, **options)
+    return model.apply(params, x, **options), model_state
+
+
+def metrics(outputs: jax.Array, target: jax.Array, loss: jax.Array) -> dict[str, jax.Array]:
+    """Loss, plus accuracy when the outputs are class scores for integer targets."""
+    values = {"loss": loss}
+    if jnp.issubdtype(target.dtype, jnp.integer) and outputs.ndim == target.ndim + 1:
+        hits = jnp.argmax(outputs, axis=-1) == target
+        values["accuracy"] = jnp.mean(hits.astype(loss.dtype))
+    return values
+
+
+def floats(values: dict[str, jax.Array]) -> dict[str, float]:
+    """Host floats, `"loss"` first, then the rest as the console prints them."""
+    values = jax.device_get(values)
+    return {"loss": float(values["loss"])} | {name: float(v) for name, v in values.items()}
+
+
+def as_pair(data: Any, what: str) -> tuple[jax.Array, jax.Array]:
+    """`data` as arrays `(x, y)` with one target per example, or a clear error."""
+    try:
+        x, y = data
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{what} must be a pair (x, y) of arrays, got {type(data).__name__}."
+        ) from None
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.shape[:1] != y.shape[:1]:
+        raise ValueError(
+            f"{what}: x and y must have the same number of examples, got {_count(x)} "
+            f"and {_count(y)} (x of shape {x.shape}, y of shape {y.shape}). Fix: give "
+            "one target per example, y[i] for x[i]."
+        )
+    return x, y
+
+
+def _count(array: jax.Array) -> int | str:
+    return array.shape[0] if array.ndim else "a scalar"
+
+
+def check_batch_size(batch_size: object, count: int, drop_last: bool) -> int:
+    """`fit`'s `batch_size`, checked against the `count` examples it splits."""
+    positive_int(batch_size, "batch_size", "fit")
+    if drop_last and count < batch_size:
+        raise ValueError(
+            f"fit: drop_last=True with {count} examples and batch_size={batch_size} "
+            "leaves no batch to train on."
+        )
+    return batch_size
+
+
+def batches(tree: Any, full: int, batch_size: int) -> Any:
+    """Each `(full * batch_size, ...)` array as a `(full, batch_size, ...)` stack."""
+    return jax.tree_util.tree_map(lambda a: a.reshape(full, batch_size, *a.shape[1:]), tree)
+
+
+def place(tree: Any, grid: Mesh | None, dim: int) -> Any:
+    """`tree` as it is on one device; on a mesh, its examples (axis `dim`) split."""
+    return tree if grid is None else _devices.constrain(tree, grid, dim)
+
+
+def outputs(model: Layer, params: Params, model_state: State, x: jax.Array, grid: Any):
+    """The evaluation forward pass; on a mesh, with the examples split over its devices.
+
+    The examples are padded to a multiple of the device count and the padded outputs
+    dropped (a forward pass in evaluation mode treats examples independently); the
+    outputs come back whole on every device.
+    """
+    if grid is None:
+        return forward(model, params, model_state, x)[0]
+    padded = _devices.constrain(_devices.pad_examples(x, grid), grid)
+    result = forward(model, params, model_state, padded)[0][: x.shape[0]]
+    return jax.lax.with_sharding_constraint(result, _devices.replicated(grid))

@@ -23,19 +23,23 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from funcnet._validate import positive_int
+from funcnet._validate import integer, positive_int
 
 __all__ = [
+    "constrain",
     "count",
     "describe",
     "mesh",
+    "pad_examples",
     "replicate",
     "replicated",
     "split",
@@ -183,12 +187,15 @@ def split(grid: Mesh, dim: int = 0, axis: str = BATCH) -> NamedSharding:
     Every other dimension is whole on each device. An array given this sharding
     must have a size along `dim` that the axis's device count divides.
 
+    Raises:
+        TypeError, ValueError: if `dim` is not an int >= 0.
+
     Examples:
         >>> import funcnet.devices
         >>> funcnet.devices.split(funcnet.devices.mesh(1), dim=2).spec
         P(None, None, 'batch')
     """
-    dim = positive_int(dim + 1, "dim + 1", "split") - 1  # dim must be >= 0
+    dim = integer(dim, "dim", "split", minimum=0)
     return NamedSharding(grid, PartitionSpec(*([None] * dim), axis))
 
 
@@ -201,7 +208,19 @@ def replicate(tree: Any, grid: Mesh) -> Any:
         >>> funcnet.devices.replicate({"w": jnp.ones(3)}, grid)["w"].sharding.spec
         P()
     """
-    return jax.device_put(tree, replicated(grid))
+    return jax.tree_util.tree_map(functools.partial(_put, sharding=replicated(grid)), tree)
+
+
+def _put(leaf: Any, sharding: NamedSharding) -> jax.Array:
+    """`jax.device_put`, also for PRNG key arrays on a mesh spanning several processes.
+
+    Such a mesh takes host values and plain arrays but not typed keys, so a key
+    travels as its raw `uint32` data and is wrapped again on arrival.
+    """
+    if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        data = jax.device_put(jax.random.key_data(leaf), sharding)
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(leaf))
+    return jax.device_put(leaf, sharding)
 
 
 def split_batches(
@@ -237,3 +256,45 @@ def split_batches(
             f"in a step. Pick a multiple of {shards}, e.g. {nearest}."
         )
     return size // shards
+
+
+def constrain(tree: Any, grid: Mesh, dim: int = 0, axis: str = BATCH) -> Any:
+    """Inside `jax.jit`: split dimension `dim` of every array over `axis`, else replicate.
+
+    An array whose size along `dim` the axis's device count divides is split
+    (`jax.lax.with_sharding_constraint`); any other is kept whole on every device,
+    so its computation is repeated on each instead of padded.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp, funcnet.devices
+        >>> grid = funcnet.devices.mesh(1)
+        >>> split_rows = jax.jit(lambda x: funcnet.devices.constrain(x, grid))
+        >>> split_rows(jnp.ones((4, 3))).shape  # on 4 devices, each holds 1 row
+        (4, 3)
+    """
+
+    def place(leaf: jax.Array) -> jax.Array:
+        whole = leaf.shape[dim] % count(grid, axis)
+        sharding = replicated(grid) if whole else split(grid, dim, axis)
+        return jax.lax.with_sharding_constraint(leaf, sharding)
+
+    return jax.tree_util.tree_map(place, tree)
+
+
+def pad_examples(x: jax.Array, grid: Mesh, axis: str = BATCH) -> jax.Array:
+    """`x: (N, ...)` grown to a multiple of the axis's device count by repeating its rows.
+
+    The added rows are copies of the first ones (valid inputs for any layer, class
+    indices included); a forward pass that treats examples independently gives the
+    first N outputs unchanged, and the caller drops the rest. On 4 devices,
+    `[0, 1, 2]` becomes `[0, 1, 2, 0]`.
+
+    Examples:
+        >>> import jax.numpy as jnp, funcnet.devices
+        >>> funcnet.devices.pad_examples(jnp.arange(3), funcnet.devices.mesh(1)).tolist()
+        [0, 1, 2]
+    """
+    missing = -x.shape[0] % count(grid, axis)
+    if not missing:
+        return x
+    return jnp.pad(x, [(0, missing)] + [(0, 0)] * (x.ndim - 1), mode="wrap")

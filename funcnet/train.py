@@ -7,6 +7,12 @@ minibatches), so no Python runs between steps.
 
 All randomness (shuffling, dropout) comes from the key carried in the `TrainState`, so
 a run restarted from a saved state continues exactly as if it had never stopped.
+
+Given `devices=` (a mesh, or a device count), `fit` is data parallel on JAX's own
+sharding: params, optimizer state and model state are replicated, each step's batch
+is split over the devices, and XLA adds the all-reduce of the gradients. The numbers
+are those of one device, up to the order of floating-point sums (`funcnet.devices`).
+Evaluation and prediction live in `funcnet.evaluation` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,9 +24,19 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+from jax.sharding import Mesh
 from jax.typing import ArrayLike
 
+from funcnet import devices as _devices
 from funcnet._epochs import EpochLoop, Progress
+from funcnet._epochs import as_pair as _as_pair
+from funcnet._epochs import batches as _batches
+from funcnet._epochs import check_batch_size as _check_batch_size
+from funcnet._epochs import floats as _floats
+from funcnet._epochs import forward as _forward
+from funcnet._epochs import metrics as _metrics
+from funcnet._epochs import outputs as _outputs
+from funcnet._epochs import place as _place
 from funcnet._guards import (
     check_targets,
     deferred_interrupts,
@@ -34,14 +50,14 @@ from funcnet.layers import Layer, Params, State
 
 __all__ = [
     "TrainState",
-    "evaluate",
     "fit",
     "init_state",
     "make_train_step",
-    "per_example_grads",
-    "predict",
     "steps_per_epoch",
 ]
+
+# Defined in funcnet.evaluation, which builds on this module; importable from here too.
+_EVALUATION = ("evaluate", "per_example_grads", "predict")
 
 LossFn = Callable[[jax.Array, jax.Array], jax.Array]
 Batch = tuple[jax.Array, jax.Array]
@@ -91,13 +107,6 @@ def init_state(
     return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32), key, model_state)
 
 
-def _forward(model: Layer, params: Params, model_state: State, x: jax.Array, **options):
-    """`(outputs, new model state)`; a model without state runs with plain `apply`."""
-    if model.stateful:
-        return model.apply_with_state(params, model_state, x, **options)
-    return model.apply(params, x, **options), model_state
-
-
 def _with_model_state(
     model: Layer, params: Any, state: State | None, owner: str
 ) -> tuple[Params, State]:
@@ -111,15 +120,6 @@ def _with_model_state(
             "TrainState that fit returned in place of the params."
         )
     return params, state
-
-
-def _metrics(outputs: jax.Array, target: jax.Array, loss: jax.Array) -> dict[str, jax.Array]:
-    """Loss, plus accuracy when the outputs are class scores for integer targets."""
-    metrics = {"loss": loss}
-    if jnp.issubdtype(target.dtype, jnp.integer) and outputs.ndim == target.ndim + 1:
-        hits = jnp.argmax(outputs, axis=-1) == target
-        metrics["accuracy"] = jnp.mean(hits.astype(loss.dtype))
-    return metrics
 
 
 def make_train_step(
@@ -188,13 +188,21 @@ def step_function(model: Layer, loss_fn: LossFn, optimizer: optax.GradientTransf
     return step
 
 
-def epoch_function(step: Callable, batch_size: int, drop_last: bool) -> Callable:
+def epoch_function(
+    step: Callable, batch_size: int, drop_last: bool, *, grid: Mesh | None = None
+) -> Callable:
     """One epoch as a pure function: shuffle, scan the full batches, then the remainder.
 
     The building block of `fit` (jitted) and of sweeps (vmapped over runs, then
     jitted): `epoch(state, x, y) -> (state, mean metrics, (index, loss))`, the last
     being the first non-finite step loss and its index, or -1. `step` is a train
     step, `step(state, (x, y)) -> (state, metrics)`, such as `make_train_step` gives.
+
+    With a mesh `grid`, the data and state are expected replicated on its devices:
+    each batch of the scan is split over the mesh's batch axis (axis 1 of the
+    `(steps, batch_size, ...)` stack), and so is the ragged remainder when the device
+    count divides it; otherwise every device computes the remainder whole. The state
+    comes out replicated.
     """
 
     def epoch(state: TrainState, x: jax.Array, y: jax.Array):
@@ -205,60 +213,31 @@ def epoch_function(step: Callable, batch_size: int, drop_last: bool) -> Callable
         x, y = x[order], y[order]
         state = state._replace(key=key)
         head = full * batch_size
-        xs = x[:head].reshape(full, batch_size, *x.shape[1:])
-        ys = y[:head].reshape(full, batch_size, *y.shape[1:])
-        state, metrics = jax.lax.scan(step, state, (xs, ys))
+        batches = _batches((x[:head], y[:head]), full, batch_size)
+        state, metrics = jax.lax.scan(step, state, _place(batches, grid, 1))
         totals = jax.tree_util.tree_map(lambda m: jnp.sum(m) * batch_size, metrics)
         losses, seen = metrics["loss"], head
         if count > head and not drop_last:
-            state, last = step(state, (x[head:], y[head:]))
+            state, last = step(state, _place((x[head:], y[head:]), grid, 0))
             totals = jax.tree_util.tree_map(lambda t, m: t + m * (count - head), totals, last)
             losses, seen = jnp.concatenate([losses, last["loss"][None]]), count
         means = jax.tree_util.tree_map(lambda t: t / seen, totals)
+        if grid is not None:
+            state = jax.lax.with_sharding_constraint(state, _devices.replicated(grid))
         return state, means, first_non_finite(losses, (state.params, state.model_state))
 
     return epoch
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool):
-    """One jitted epoch of `epoch_function`.
+def _compiled_epoch(model, loss_fn, optimizer, batch_size: int, drop_last: bool, grid=None):
+    """One jitted epoch of `epoch_function`, on one device or data parallel on `grid`.
 
     The input state is not donated: it is what `fit` returns when the epoch diverges
     or is interrupted.
     """
-    return jax.jit(epoch_function(step_function(model, loss_fn, optimizer), batch_size, drop_last))
-
-
-def _as_pair(data: Any, what: str) -> tuple[jax.Array, jax.Array]:
-    try:
-        x, y = data
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{what} must be a pair (x, y) of arrays, got {type(data).__name__}."
-        ) from None
-    x, y = jnp.asarray(x), jnp.asarray(y)
-    if x.shape[:1] != y.shape[:1]:
-        raise ValueError(
-            f"{what}: x and y must have the same number of examples, got {_count(x)} "
-            f"and {_count(y)} (x of shape {x.shape}, y of shape {y.shape}). Fix: give "
-            "one target per example, y[i] for x[i]."
-        )
-    return x, y
-
-
-def _count(array: jax.Array) -> int | str:
-    return array.shape[0] if array.ndim else "a scalar"
-
-
-def _check_batch_size(batch_size: object, count: int, drop_last: bool) -> int:
-    positive_int(batch_size, "batch_size", "fit")
-    if drop_last and count < batch_size:
-        raise ValueError(
-            f"fit: drop_last=True with {count} examples and batch_size={batch_size} "
-            "leaves no batch to train on."
-        )
-    return batch_size
+    step = step_function(model, loss_fn, optimizer)
+    return jax.jit(epoch_function(step, batch_size, drop_last, grid=grid))
 
 
 def fit(
@@ -274,12 +253,20 @@ def fit(
     validation: tuple[ArrayLike, ArrayLike] | None = None,
     drop_last: bool = False,
     progress: bool = True,
+    devices: _devices.DevicesLike = None,
 ) -> tuple[TrainState, dict[str, list[float]]]:
     """Train for `epochs` epochs; each epoch is one compiled call.
 
     Each epoch shuffles the examples with a key drawn from the state, runs
     `len(x) // batch_size` steps in a `lax.scan`, then one more step on the ragged
     remainder unless `drop_last`. The whole dataset is placed on the device once.
+
+    With `devices` (data parallelism), the dataset, params, optimizer state and model
+    state are copied to every device of the mesh once, and each step's batch is split
+    over the devices; XLA sums the gradients across them. `batch_size` must be a
+    multiple of the device count. The ragged last batch of an epoch is split too when
+    the device count divides it, and otherwise computed whole on every device: never
+    padded, so the gradients are those of one device, up to the order of sums.
 
     Before compiling, integer class targets (for `cross_entropy` and `nll_loss`) are
     checked against the model's class count, so a label outside `[0, C)` raises the
@@ -304,6 +291,9 @@ def fit(
         drop_last: skip the ragged last batch of each epoch.
         progress: print one line per epoch to stderr, e.g.
             `epoch 3/5  loss 0.4  accuracy 0.9  val_loss 0.5  val_accuracy 0.8`.
+        devices: None to train on the default device; else a `jax.sharding.Mesh`
+            with a `"batch"` axis, an int N for the first N of `jax.devices()`, or a
+            sequence of devices (see `funcnet.devices.mesh`).
 
     Returns:
         `(state, history)`: the final `TrainState`, and per-epoch lists `"loss"`
@@ -311,7 +301,8 @@ def fit(
         `"val_loss"`, `"val_accuracy"` (with `validation`) and `"seconds"`.
 
     Raises:
-        TypeError, ValueError: for malformed data, a bad batch size or a missing key.
+        TypeError, ValueError: for malformed data, a bad batch size or a missing key,
+            devices that do not exist, or a batch size they do not divide.
         ShapeError, ValueError: for class targets that do not fit the model's outputs.
         DivergenceError: when the training loss (or a parameter) becomes nan or inf;
             `error.state` is the state before that epoch.
@@ -339,22 +330,20 @@ def fit(
         raise ValueError("fit: data has no examples (x has 0 rows); nothing to train on.")
     positive_int(epochs, "epochs", "fit")
     batch_size = _check_batch_size(batch_size, x.shape[0], drop_last)
-    if isinstance(params_or_state, TrainState):
-        state = params_or_state
-        _with_model_state(model, state, None, "fit")
-    elif key is None:
-        raise ValueError("fit: starting from params needs key=jax.random.key(seed).")
-    else:
-        state = init_state(params_or_state, optimizer, key, model.initial_state(x.shape))
+    grid = _fit_mesh(devices, batch_size)
+    state = _start(model, params_or_state, optimizer, key, x.shape)
     # Shape and label errors here name the layer or the label, before compiling.
     check_targets("fit", model.output_shape(x.shape), y, loss_fn)
-    validate = None
     if validation is not None:
         validation = _as_pair(validation, "fit: validation")
         check_targets("fit", model.output_shape(validation[0].shape), validation[1], loss_fn)
-        validate = functools.partial(_validate, model, validation, loss_fn)
     warn_double_softmax(model, loss_fn, stacklevel=2)
-    epoch_fn = _compiled_epoch(model, loss_fn, optimizer, batch_size, drop_last)
+    if grid is not None:  # placed once: every epoch reads them where they are
+        state, x, y, validation = _devices.replicate((state, x, y, validation), grid)
+    validate = None
+    if validation is not None:
+        validate = functools.partial(_validate, model, validation, loss_fn, grid=grid)
+    epoch_fn = _compiled_epoch(model, loss_fn, optimizer, batch_size, drop_last, grid)
     steps = steps_per_epoch(x.shape[0], batch_size, drop_last)
     with sigterm_interrupts(), deferred_interrupts() as interrupted:
         return EpochLoop(epoch_fn, (x, y), steps, validate).run(
@@ -362,134 +351,43 @@ def fit(
         )
 
 
-def _floats(metrics: dict[str, jax.Array]) -> dict[str, float]:
-    """Host floats, `"loss"` first, then the rest as the console prints them."""
-    metrics = jax.device_get(metrics)
-    return {"loss": float(metrics["loss"])} | {name: float(v) for name, v in metrics.items()}
+def _fit_mesh(devices: _devices.DevicesLike, batch_size: int) -> Mesh | None:
+    """The mesh `fit` splits its batches over, or None on the default device."""
+    if devices is None:
+        return None
+    grid = _devices.mesh(devices)
+    _devices.split_batches(batch_size, grid, "fit")
+    return grid
 
 
-def _validate(model: Layer, data: Batch, loss_fn: LossFn, state: TrainState) -> dict[str, float]:
+def _start(
+    model: Layer, params_or_state: Any, optimizer: Any, key: Any, shape: tuple[int, ...]
+) -> TrainState:
+    """The state `fit` starts from: the one given, or a new one from params and `key`."""
+    if isinstance(params_or_state, TrainState):
+        _with_model_state(model, params_or_state, None, "fit")
+        return params_or_state
+    if key is None:
+        raise ValueError("fit: starting from params needs key=jax.random.key(seed).")
+    return init_state(params_or_state, optimizer, key, model.initial_state(shape))
+
+
+def _validate(
+    model: Layer, data: Batch, loss_fn: LossFn, state: TrainState, *, grid: Mesh | None = None
+) -> dict[str, float]:
     """`evaluate` without its checks, which `fit` made once before the first epoch."""
-    metrics = _compiled_evaluate(model, loss_fn)(state.params, state.model_state, *data)
+    metrics = _compiled_evaluate(model, loss_fn, grid)(state.params, state.model_state, *data)
     return _floats(metrics)
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_evaluate(model, loss_fn):
+def _compiled_evaluate(model, loss_fn, grid=None):
     @jax.jit
     def run(params, model_state, x, y):
-        outputs = _forward(model, params, model_state, x)[0]
+        outputs = _outputs(model, params, model_state, x, grid)
         return _metrics(outputs, y, loss_fn(outputs, y))
 
     return run
-
-
-def evaluate(
-    model: Layer,
-    params: Params | TrainState,
-    data: tuple[ArrayLike, ArrayLike],
-    *,
-    loss_fn: LossFn,
-    state: State | None = None,
-) -> dict[str, float]:
-    """Loss (and accuracy, for classification) on `data`, in evaluation mode.
-
-    A model with state (batch norm) is evaluated with its running statistics: pass
-    them as `state`, or pass the `TrainState` from `fit` as `params`.
-
-    Args:
-        model: the layer.
-        params: its parameters, or a `TrainState` (its params and model state).
-        data: `(x, y)`, `x: (N, ...)`, `y: (N, ...)`.
-        loss_fn: `loss_fn(outputs, target) -> ()`.
-        state: the model's state, for a model with state.
-
-    Returns:
-        `{"loss": float}` plus `"accuracy"` for integer targets with class scores.
-
-    Examples:
-        >>> import jax, jax.numpy as jnp, funcnet
-        >>> model = funcnet.Linear(2, 2, weight_init=funcnet.init.zeros())
-        >>> params = model.init(jax.random.key(0), (1, 2))
-        >>> params = {"weight": params["weight"], "bias": jnp.zeros(2)}
-        >>> funcnet.evaluate(model, params, (jnp.ones((4, 2)), jnp.array([0, 1, 0, 1])),
-        ...                  loss_fn=funcnet.cross_entropy)["loss"]  # log(2)
-        0.6931...
-    """
-    x, y = _as_pair(data, "evaluate: data")
-    params, state = _with_model_state(model, params, state, "evaluate")
-    check_targets("evaluate", model.output_shape(x.shape), y, loss_fn)
-    metrics = _compiled_evaluate(model, loss_fn)(params, state, x, y)
-    return _floats(metrics)
-
-
-def predict(
-    model: Layer,
-    params: Params | TrainState,
-    x: ArrayLike,
-    *,
-    batch_size: int | None = None,
-    state: State | None = None,
-) -> jax.Array:
-    """The model's outputs in evaluation mode: a forward pass only, no loss, no gradient.
-
-    Args:
-        model: the layer.
-        params: its parameters, or a `TrainState` (its params and model state).
-        x: `(N, ...)` inputs.
-        batch_size: run in chunks of this many examples (bounds memory), or all at once.
-        state: the model's state, for a model with state (batch norm).
-
-    Returns:
-        `(N, ...)` outputs, `model.output_shape(x.shape)`.
-
-    Examples:
-        >>> import jax, jax.numpy as jnp, funcnet
-        >>> model = funcnet.Linear(3, 2)
-        >>> params = model.init(jax.random.key(0), (1, 3))
-        >>> funcnet.predict(model, params, jnp.ones((10, 3)), batch_size=4).shape
-        (10, 2)
-    """
-    x = jnp.asarray(x)
-    params, state = _with_model_state(model, params, state, "predict")
-    forward = jax.jit(lambda p, s, v: _forward(model, p, s, v)[0])
-    if batch_size is not None:
-        positive_int(batch_size, "batch_size", "predict")
-    if batch_size is None or batch_size >= x.shape[0]:
-        return forward(params, state, x)
-    chunks = [
-        forward(params, state, x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)
-    ]
-    return jnp.concatenate(chunks)
-
-
-def per_example_grads(
-    loss_fn: Callable[[Params, jax.Array, jax.Array], jax.Array],
-    params: Params,
-    batch: tuple[ArrayLike, ArrayLike],
-) -> Params:
-    """Gradients of each example's loss, stacked: `vmap` of `grad` over the batch.
-
-    Args:
-        loss_fn: `loss_fn(params, x, y) -> ()` for ONE example (`x` without the batch
-            axis), e.g. `lambda p, x, y: funcnet.cross_entropy(model(p, x), y)`.
-        params: the parameters.
-        batch: `(x, y)` with `x: (N, ...)`, `y: (N, ...)`.
-
-    Returns:
-        A pytree shaped like `params` with a leading axis of size N on every leaf.
-
-    Examples:
-        >>> import jax, jax.numpy as jnp, funcnet
-        >>> model = funcnet.Linear(3, 2)
-        >>> params = model.init(jax.random.key(0), (1, 3))
-        >>> loss = lambda p, x, y: funcnet.cross_entropy(model(p, x), y)
-        >>> grads = funcnet.per_example_grads(loss, params, (jnp.ones((5, 3)), jnp.zeros(5, int)))
-        >>> grads["weight"].shape
-        (5, 2, 3)
-    """
-    x, y = _as_pair(batch, "per_example_grads: batch")
-    return jax.vmap(jax.grad(loss_fn), in_axes=(None, 0, 0))(params, x, y)
 
 
 def steps_per_epoch(count: int, batch_size: int, drop_last: bool = False) -> int:
@@ -501,3 +399,12 @@ def steps_per_epoch(count: int, batch_size: int, drop_last: bool = False) -> int
         (4, 3)
     """
     return num_batches(count, batch_size, drop_last)
+
+
+def __getattr__(name: str) -> Any:
+    """`evaluate`, `predict` and `per_example_grads`, from `funcnet.evaluation`."""
+    if name in _EVALUATION:
+        from funcnet import evaluation  # it imports this module: loaded on first use
+
+        return getattr(evaluation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
