@@ -12,6 +12,10 @@ never interrupted: the saved state carries the optimizer's step count (so the
 learning-rate schedule continues where it was) and the PRNG key (so the shuffling
 does too). A run whose loss diverges writes nothing: its last finite state would
 diverge again on resume, as a resumed run keeps its settings.
+
+`devices=` trains (and evaluates) data parallel on a mesh of that many devices. It is
+not one of the run's settings: the numbers do not depend on it beyond the order of
+floating-point sums, so a run trained on four GPUs resumes on one CPU, and back.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from typing import Any, NamedTuple, NoReturn
 
 import jax
 import optax
+from jax.sharding import Mesh
 
 from funcnet import checkpoint, data, runs
+from funcnet import devices as _devices
 from funcnet.config import Config, build, make_optimizer, read_config
 from funcnet.errors import DivergenceError, StateDictError, TrainingInterrupted
 from funcnet.layers import Layer
@@ -127,12 +133,22 @@ class _Run(NamedTuple):
     model: Layer
     dataset: data.Dataset
     optimizer: optax.GradientTransformation
+    grid: Mesh | None = None
 
 
-def _prepare(config: Config, directory: str) -> _Run:
+def _prepare(config: Config, directory: str, grid: Mesh | None = None) -> _Run:
     model, dataset = build(config)
     optimizer = make_optimizer(config, dataset.train.x.shape[0])
-    return _Run(config, directory, model, dataset, optimizer)
+    return _Run(config, directory, model, dataset, optimizer, grid)
+
+
+def _mesh(devices: _devices.DevicesLike, config: Config) -> Mesh | None:
+    """The mesh a run trains on, checked against its batch size before anything runs."""
+    if devices is None:
+        return None
+    grid = _devices.mesh(devices)
+    _devices.split_batches(config.batch_size, grid, "train_run")
+    return grid
 
 
 def _merge(old: dict[str, list[float]], new: dict[str, list[float]]) -> dict[str, list[float]]:
@@ -183,6 +199,7 @@ def _train(run: _Run, state: TrainState, history: dict, done: int, progress: boo
             batch_size=run.config.batch_size,
             validation=run.dataset.test,
             progress=progress,
+            devices=run.grid,
         )
     except TrainingInterrupted as error:
         _stop(run, error, history, done)
@@ -196,7 +213,7 @@ def _train(run: _Run, state: TrainState, history: dict, done: int, progress: boo
         ) from None
     history = _merge(history, new)
     files = _write(run, state, history, run.config.epochs)
-    scores = evaluate(run.model, state, run.dataset.test, loss_fn=cross_entropy)
+    scores = evaluate(run.model, state, run.dataset.test, loss_fn=cross_entropy, devices=run.grid)
     return RunResult(
         run.directory, run.config, history, scores["loss"], scores["accuracy"], files, done
     )
@@ -208,6 +225,7 @@ def train_run(
     *,
     force: bool = False,
     progress: bool = True,
+    devices: _devices.DevicesLike = None,
 ) -> RunResult:
     """Train as `config` says and write the run directory `out`.
 
@@ -217,11 +235,15 @@ def train_run(
             the first free `runs/DATASET-MODEL-N` (`runs/digits-mlp-1`, ...).
         force: write into `out` even if it holds files (funcnet's own are replaced).
         progress: print one line per epoch to stderr.
+        devices: None for the default device; else a mesh, or a device count (see
+            `funcnet.devices.mesh`) to train data parallel on.
 
     Returns:
         A `RunResult`.
 
     Raises:
+        ValueError: before anything is written, for devices that do not exist or
+            a batch size they do not divide.
         RunInterrupted: on Ctrl-C or SIGTERM, after saving the completed epochs (or,
             before the first one, removing the directory it had created).
         DivergenceError: if the loss becomes nan or inf; nothing is written then.
@@ -229,9 +251,10 @@ def train_run(
         RunError: if `out` is a file or lies under one.
     """
     stem = os.path.join("runs", f"{config.dataset}-{config.model}")
+    grid = _mesh(devices, config)
     with runs.claimed(out, stem=stem, force=force) as directory:
         with runs.signals_held(redeliver=True):  # Ctrl-C here: cleaned up, not lost
-            run = _prepare(config, directory)
+            run = _prepare(config, directory, grid)
             init_key, train_key = jax.random.split(jax.random.key(config.seed))
             state = _initial_state(run, init_key, train_key)
         return _train(run, state, {}, 0, progress)
@@ -262,16 +285,24 @@ def _initial_state(run: _Run, init_key: jax.Array, train_key: jax.Array) -> Trai
     return init_state(params, run.optimizer, train_key, run.model.initial_state(shape))
 
 
-def _read_run(directory: str | os.PathLike) -> tuple[_Run, TrainState, int, dict]:
+def _read_run(
+    directory: str | os.PathLike, devices: _devices.DevicesLike
+) -> tuple[_Run, TrainState, int, dict]:
     """What `resume_run` continues from: the run, its state, epochs done, history."""
-    run = _prepare(read_config(directory), os.fspath(directory))
+    config = read_config(directory)
+    run = _prepare(config, os.fspath(directory), _mesh(devices, config))
     like = jax.eval_shape(lambda key: _initial_state(run, key, key), jax.random.key(0))
     with _fitting(run.directory, "state.safetensors"):
         state, done = runs.read_state(run.directory, like)
     return run, state, done, runs.read_history(run.directory)
 
 
-def resume_run(directory: str | os.PathLike, *, progress: bool = True) -> RunResult:
+def resume_run(
+    directory: str | os.PathLike,
+    *,
+    progress: bool = True,
+    devices: _devices.DevicesLike = None,
+) -> RunResult:
     """Finish an interrupted run, with the settings in its `config.json`.
 
     The final parameters are exactly those of the same run left uninterrupted.
@@ -279,18 +310,20 @@ def resume_run(directory: str | os.PathLike, *, progress: bool = True) -> RunRes
     Args:
         directory: a run directory written by an interrupted `train_run`.
         progress: print where the run resumes, then one line per epoch, to stderr.
+        devices: as for `train_run`; it need not be what the run started with.
 
     Returns:
         A `RunResult` for the whole run (`resumed_from` says where it restarted).
 
     Raises:
+        ValueError: for devices that do not exist or a batch size they do not divide.
         RunError: if `directory` is not a run, cannot be resumed, or is complete.
         CheckpointError, StateDictError: if its `state.safetensors` is corrupt or does
             not fit its `config.json`.
         RunInterrupted, DivergenceError: as for `train_run`.
     """
     with runs.signals_held(redeliver=True):
-        run, state, done, history = _read_run(directory)
+        run, state, done, history = _read_run(directory, devices)
     config = run.config
     if len(history.get("loss", [])) != done:
         raise RunError(
@@ -348,8 +381,12 @@ def load_run(out: str | os.PathLike) -> LoadedRun:
     return LoadedRun(config, model, params, dataset, model_state)
 
 
-def evaluate_run(out: str | os.PathLike) -> dict[str, float]:
+def evaluate_run(
+    out: str | os.PathLike, *, devices: _devices.DevicesLike = None
+) -> dict[str, float]:
     """Reload a run directory's parameters and evaluate them on the validation split.
+
+    `devices` (a mesh, or a device count) splits the validation examples over devices.
 
     Returns:
         `{"loss", "accuracy", "epochs_completed", "epochs"}`: the validation scores,
@@ -359,7 +396,12 @@ def evaluate_run(out: str | os.PathLike) -> dict[str, float]:
     run = load_run(out)
     config = run.config
     scores = evaluate(
-        run.model, run.params, run.dataset.test, loss_fn=cross_entropy, state=run.model_state
+        run.model,
+        run.params,
+        run.dataset.test,
+        loss_fn=cross_entropy,
+        state=run.model_state,
+        devices=devices,
     )
     done = runs.epochs_completed(os.fspath(out))
     return {**scores, "epochs_completed": done, "epochs": config.epochs}

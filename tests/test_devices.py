@@ -301,3 +301,26 @@ def test_float64_two_processes_and_checkpoints_match_one_device(tmp_path):
     host = np.load(tmp_path / "process1.npz")
     assert (int(host["device_count"]), int(host["process_count"])) == (4, 2)
     assert "4 devices of kind 'cpu' (platform cpu) in 2 processes" in str(host["describe"])
+
+
+# --- runs: devices are how a run trains, not one of its settings -----------------------
+
+
+def test_a_run_trains_resumes_and_evaluates_on_a_mesh(tmp_path):
+    from funcnet import experiment
+
+    config = experiment.Config(dataset="iris", epochs=2, batch_size=16, hidden=8)
+    plain = experiment.train_run(config, tmp_path / "plain", progress=False)
+    meshed = experiment.train_run(config, tmp_path / "mesh", progress=False, devices=1)
+    assert meshed.val_loss == pytest.approx(plain.val_loss, rel=1e-6)
+    scores = experiment.evaluate_run(tmp_path / "mesh", devices=1)
+    assert scores["loss"] == pytest.approx(meshed.val_loss, rel=1e-6)
+    assert "devices" not in (tmp_path / "mesh" / "config.json").read_text()
+
+
+def test_a_run_refuses_missing_devices_before_writing_anything(tmp_path):
+    from funcnet import experiment
+
+    with pytest.raises(ValueError, match=r"devices=2 asks for 2 devices"):
+        experiment.train_run(experiment.Config(), tmp_path / "run", devices=2)
+    assert not (tmp_path / "run").exists()
