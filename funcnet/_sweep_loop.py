@@ -1,0 +1,136 @@
+"""A sweep's loop over epochs: every chunk's compiled epoch, validation, records and progress.
+
+As in `fit`, an epoch counts once its compiled calls, its validation and its records
+are done; Ctrl-C or SIGTERM is recorded and raised after the epoch it arrived in. A
+run whose loss (or a parameter) becomes non-finite is stopped, not the sweep: it keeps
+its last finite state, its figures are nan from then on, and the history says in which
+epoch it diverged. Only when every run has diverged does the sweep raise.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from funcnet._sweep_epochs import Chunk
+
+
+class Progress:
+    """One line per epoch on stderr: the best run's figures and the median of every run."""
+
+    def __init__(self, epochs: int, runs: int, enabled: bool) -> None:
+        self.epochs, self.runs, self.enabled = epochs, runs, enabled
+
+    def update(self, epoch: int, figures: dict[str, np.ndarray], best: int, note: str) -> None:
+        if not self.enabled:
+            return
+        width = 20
+        filled = round(width * (epoch + 1) / self.epochs)
+        bar = "#" * filled + "." * (width - filled)
+        at_best = "  ".join(f"{name} {values[best]:.4f}" for name, values in figures.items())
+        median = "  ".join(
+            f"{name} {np.nanmedian(values):.4f}" for name, values in figures.items()
+        )
+        line = (
+            f"[{bar}] epoch {epoch + 1}/{self.epochs}  {self.runs} runs  best (run {best}) "
+            f"{at_best}  |  median {median}{note}"
+        )
+        print(line, file=sys.stderr, flush=True)
+
+
+def ranking_metric(names: Sequence[str]) -> str:
+    """The figure that decides the best run: `val_loss` when there is one, else `loss`."""
+    return "val_loss" if "val_loss" in names else "loss"
+
+
+def best_run(values: np.ndarray, metric: str) -> int:
+    """The index of the best finite value: the lowest loss, or the highest other figure."""
+    finite = np.where(np.isfinite(values), values, np.inf if "loss" in metric else -np.inf)
+    return int(np.argmin(finite) if "loss" in metric else np.argmax(finite))
+
+
+class Records:
+    """Per-run, per-epoch figures of a sweep, filled in epoch by epoch."""
+
+    def __init__(self, runs: int, epochs: int) -> None:
+        self.runs, self.epochs = runs, epochs
+        self.figures: dict[str, np.ndarray] = {}
+        self.seconds: list[float] = []
+        self.diverged: dict[int, int] = {}
+
+    def put(self, name: str, epoch: int, runs: Sequence[int], values: np.ndarray) -> None:
+        if name not in self.figures:
+            self.figures[name] = np.full((self.runs, self.epochs), np.nan)
+        self.figures[name][list(runs), epoch] = values
+
+    def completed(self, count: int) -> dict[str, np.ndarray]:
+        """The figures of the first `count` epochs."""
+        return {name: values[:, :count].copy() for name, values in self.figures.items()}
+
+
+class ChunkState:
+    """One chunk's runs: their compiled calls and where their state stands."""
+
+    def __init__(self, chunk: Chunk, epoch_fn: Callable, validate: Callable | None, state, place):
+        self.chunk, self.epoch_fn, self.validate = chunk, epoch_fn, validate
+        self.state = state
+        self.index = place(jnp.asarray(_local_models(chunk), jnp.int32))
+        self.alive = place(jnp.ones(len(chunk.runs), bool))
+        self.real = list(chunk.runs[: chunk.count])
+
+
+def _local_models(chunk: Chunk) -> list[int]:
+    return [chunk.models.index(model) for model in chunk.model_of_run]
+
+
+def stacked(chunks: Sequence[ChunkState], states: Sequence[Any]) -> Any:
+    """The chunks' states as one `TrainState` over the real runs, in run order."""
+    if len(chunks) == 1 and chunks[0].chunk.count == len(chunks[0].chunk.runs):
+        return states[0]
+    return jax.tree.map(
+        lambda *leaves: jnp.concatenate(
+            [leaf[: part.chunk.count] for leaf, part in zip(leaves, chunks, strict=True)]
+        ),
+        *states,
+    )
+
+
+def _figure_order(name: str) -> tuple[bool, bool, str]:
+    """Training figures before validation ones, the loss first in each, as `fit` prints."""
+    return name.startswith("val_"), name.removeprefix("val_") != "loss", name
+
+
+def run_epoch(parts: Sequence[ChunkState], setup: Any, records: Records, epoch: int):
+    """Train every chunk one epoch: `(states, alive, [(run, step, loss) newly diverged])`.
+
+    `setup` brings the training `data` and the `validation` data (or None).
+    """
+    data, validation = setup.data, setup.validation
+    start = time.perf_counter()
+    outputs = [part.epoch_fn(part.index, part.alive, part.state, *data) for part in parts]
+    scores = []
+    if validation is not None:
+        scores = [
+            part.validate(part.index, new.params, new.model_state, *validation)
+            for part, (new, *_) in zip(parts, outputs, strict=True)
+        ]
+    diverged = []
+    for number, (part, output) in enumerate(zip(parts, outputs, strict=True)):
+        score = scores[number] if scores else {}
+        means, bad, loss, kept, alive, score = jax.device_get((*output[1:], part.alive, score))
+        count = part.chunk.count
+        named = {**means, **{f"val_{k}": v for k, v in score.items()}}
+        for name in sorted(named, key=_figure_order):
+            values = named[name]
+            values = np.where(kept, np.asarray(values, np.float64), np.nan)[:count]
+            records.put(name, epoch, part.real, values)
+        for local in np.flatnonzero(alive[:count] & ~kept[:count]):
+            diverged.append((part.real[local], int(bad[local]), float(loss[local])))
+    records.seconds.append(time.perf_counter() - start)
+    return [output[0] for output in outputs], [output[4] for output in outputs], diverged

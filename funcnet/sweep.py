@@ -1,0 +1,429 @@
+r"""Many training runs in one compiled call: seeds, hyperparameters and models swept with `vmap`.
+
+A training run is a pure function of its keys, its hyperparameters and its model, so
+`jax.vmap` can train dozens of them at once: `sweep` stacks their `TrainState`s along a
+leading *run* axis and runs `fit`'s own compiled epoch (`funcnet.train.epoch_function`)
+vmapped over that axis, one compiled call per epoch for all the runs.
+
+The axes are crossed as a grid, models outermost, seeds innermost:
+
+- **seeds**: run with seed `s` uses `init_key, train_key = jax.random.split(jax.random.key(s))`:
+  its parameters are `model.init(init_key, x.shape)` and `train_key` drives its
+  shuffling and dropout — the keys `funcnet train --seed s` uses;
+- **hyperparameters**: the optimizer is a function of named hyperparameters (such as
+  `optax.adam`, with `hyperparameters={"learning_rate": [1e-3, 1e-2]}`), wrapped in
+  `optax.inject_hyperparams`, so each run's values live in its optimizer state;
+- **models**: models with the same parameter structure (the same `Linear` stack with
+  different activations); each run's train step is chosen by `lax.switch` on its model
+  index.
+
+Each run equals the single `fit` with the same keys and hyperparameters::
+
+    init_key, train_key = jax.random.split(jax.random.key(seed))
+    fit(model, model.init(init_key, x.shape), data, key=train_key,
+        optimizer=optimizer(**hyperparameters), ...)
+
+to $10^{-12}$ in float64. In float32 the vmapped matrix products may sum in another
+order, so a run agrees with `fit` to a few ulps (within $2 \cdot 10^{-6}$ after a few
+Adam steps, with `fit` given `optax.inject_hyperparams(optimizer)(**hyperparameters)`,
+the same optimizer arithmetic; `optimizer(**hyperparameters)` itself rounds some of its
+constants differently in float32, which shifts float32 results by about $10^{-5}$).
+The chunking (`max_parallel`, a mesh) changes nothing beyond such rounding either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+import optax
+from jax.typing import ArrayLike
+
+from funcnet import _sweep_setup
+from funcnet._guards import Terminated, deferred_interrupts, sigterm_interrupts
+from funcnet._sweep_grid import OWNER
+from funcnet._sweep_loop import (
+    Progress,
+    Records,
+    best_run,
+    ranking_metric,
+    run_epoch,
+    stacked,
+)
+from funcnet._validate import boolean, integer, positive_int
+from funcnet.errors import DivergenceError, TrainingInterrupted
+from funcnet.layers import Layer
+from funcnet.train import TrainState, steps_per_epoch
+
+__all__ = ["SweepHistory", "SweepInterrupted", "SweepRun", "select_run", "sweep"]
+
+
+class SweepRun(NamedTuple):
+    """One run of a sweep: where it sits in the grid.
+
+    Attributes:
+        index: its position on the run axis of the stacked `TrainState`.
+        model: the index of its model in the `models` given to `sweep`.
+        hyperparameters: name -> value, the optimizer's arguments for this run.
+        seed: its seed; `jax.random.split(jax.random.key(seed))` gives its init key
+            and its train key (shuffling, dropout).
+    """
+
+    index: int
+    model: int
+    hyperparameters: dict[str, float]
+    seed: int
+
+
+def grid(
+    model_count: int, values: Mapping[str, tuple[float, ...]], seeds: tuple[int, ...]
+) -> tuple[SweepRun, ...]:
+    """Every run: models outermost, then hyperparameter combinations, seeds innermost.
+
+    Examples:
+        >>> [run[1:] for run in grid(2, {"lr": (0.1,)}, (0, 1))]
+        [(0, {'lr': 0.1}, 0), (0, {'lr': 0.1}, 1), (1, {'lr': 0.1}, 0), (1, {'lr': 0.1}, 1)]
+    """
+    names = tuple(values)
+    combos = list(itertools.product(*(values[name] for name in names)))
+    cells = itertools.product(range(model_count), combos, seeds)
+    return tuple(
+        SweepRun(index, model, dict(zip(names, combo, strict=True)), seed)
+        for index, (model, combo, seed) in enumerate(cells)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepHistory:
+    """What a sweep recorded: each run's configuration and per-epoch figures.
+
+    Attributes:
+        runs: one `SweepRun` per run, in run order (the stacked state's leading axis).
+        model_names: the models' names (the keys of a dict of models, else
+            `"model 0"`, `"model 1"`, ...).
+        figures: name -> `(runs, epochs)` float64 array: `"loss"` (the training mean over
+            the epoch's steps), `"accuracy"` (classification), `"val_loss"` and
+            `"val_accuracy"` (with validation data). nan from the epoch a run diverged.
+        seconds: the wall time of each epoch, all runs together.
+        diverged: run index -> the 1-based epoch in which its loss became non-finite.
+    """
+
+    runs: tuple[SweepRun, ...]
+    model_names: tuple[str, ...]
+    figures: Mapping[str, np.ndarray]
+    seconds: tuple[float, ...]
+    diverged: Mapping[int, int]
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def final(self, name: str) -> np.ndarray:
+        """`(runs,)`: each run's figure `name` after the last epoch (nan if it diverged).
+
+        Raises:
+            KeyError: naming the figures recorded, for a name that is not one.
+        """
+        if name not in self.figures:
+            raise KeyError(f"no figure {name!r}; the sweep recorded {sorted(self.figures)}.")
+        return self.figures[name][:, -1]
+
+    def best(self, name: str | None = None) -> int:
+        """The index of the best run: lowest final loss, or highest final accuracy.
+
+        Args:
+            name: the figure to rank by; by default `"val_loss"` with validation data,
+                else `"loss"`. A name containing "loss" is minimised, others maximised.
+
+        Raises:
+            KeyError: for a figure the sweep did not record.
+            ValueError: when every run diverged.
+        """
+        name = ranking_metric(list(self.figures)) if name is None else name
+        values = self.final(name)
+        if not np.isfinite(values).any():
+            raise ValueError(f"no run has a finite {name}: every run diverged.")
+        return best_run(values, name)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per run: index, model name, seed, hyperparameters, final figures.
+
+        Examples:
+            >>> import numpy as np
+            >>> from funcnet.sweep import SweepHistory, SweepRun
+            >>> history = SweepHistory((SweepRun(0, 0, {"lr": 0.1}, 3),), ("relu",),
+            ...                        {"loss": np.array([[0.9, 0.5]])}, (0.1, 0.1), {})
+            >>> history.rows()
+            [{'run': 0, 'model': 'relu', 'seed': 3, 'lr': 0.1, 'diverged': None, 'loss': 0.5}]
+        """
+        return [
+            {
+                "run": run.index,
+                "model": self.model_names[run.model],
+                "seed": run.seed,
+                **run.hyperparameters,
+                "diverged": self.diverged.get(run.index),
+                **{name: float(values[run.index, -1]) for name, values in self.figures.items()},
+            }
+            for run in self.runs
+        ]
+
+    def group(self, *by: str) -> dict[tuple, list[int]]:
+        """Run indices grouped by `"model"`, `"seed"` or hyperparameter names, in run order.
+
+        Examples:
+            >>> from funcnet.sweep import SweepHistory, SweepRun
+            >>> runs = tuple(SweepRun(i, i // 2, {}, i % 2) for i in range(4))
+            >>> SweepHistory(runs, ("relu", "tanh"), {}, (), {}).group("model")
+            {('relu',): [0, 1], ('tanh',): [2, 3]}
+        """
+        groups: dict[tuple, list[int]] = {}
+        for row in self.rows():
+            missing = [name for name in by if name not in row]
+            if missing:
+                raise KeyError(f"cannot group by {missing}; a run has {list(row)[1:-1]}.")
+            groups.setdefault(tuple(row[name] for name in by), []).append(row["run"])
+        return groups
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-compatible: runs, model names, figures as nested lists (nan as None)."""
+        clean = lambda values: [[None if np.isnan(v) else float(v) for v in row] for row in values]  # noqa: E731
+        return {
+            "runs": [run._asdict() for run in self.runs],
+            "model_names": list(self.model_names),
+            "figures": {name: clean(values) for name, values in self.figures.items()},
+            "seconds": list(self.seconds),
+            "diverged": {str(run): epoch for run, epoch in self.diverged.items()},
+        }
+
+
+class SweepInterrupted(TrainingInterrupted):
+    """A sweep was interrupted (Ctrl-C / SIGINT, or SIGTERM) between two epochs.
+
+    Attributes:
+        state: the stacked `TrainState` after the last completed epoch.
+        history: the `SweepHistory` of the completed epochs.
+        epoch: how many epochs completed.
+        signal: the name of the signal, e.g. `"SIGINT"`.
+
+    Examples:
+        >>> from funcnet.sweep import SweepInterrupted
+        >>> print(SweepInterrupted(state=None, history=None, epoch=2))  # doctest: +ELLIPSIS
+        sweep was interrupted by SIGINT after 2 completed epochs; the unfinished epoch ...
+    """
+
+    def __init__(self, *, state: Any, history: Any, epoch: int, signal: str = "SIGINT") -> None:
+        super().__init__(state=state, history=history, epoch=epoch, signal=signal)
+        self.args = (
+            f"sweep was interrupted by {signal} after {epoch} completed epoch"
+            f"{'' if epoch == 1 else 's'}; the unfinished epoch was dropped. error.state "
+            f"holds the stacked TrainState after epoch {epoch}, error.history its figures.",
+        )
+
+    def __reduce__(self):
+        kwargs = {"state": self.state, "history": self.history, "epoch": self.epoch}
+        return (_rebuild_interrupted, ({**kwargs, "signal": self.signal},))
+
+
+def _rebuild_interrupted(kwargs: dict[str, Any]) -> SweepInterrupted:
+    return SweepInterrupted(**kwargs)
+
+
+def select_run(state: TrainState, run: int) -> TrainState:
+    """One run of a sweep's stacked state, as the `TrainState` a `fit` would return.
+
+    It works with `evaluate`, `predict`, `funcnet.checkpoint.save`, and `fit` (to train
+    it on, with `optax.inject_hyperparams(optimizer)(**run.hyperparameters)` when the
+    sweep's optimizer was a function of hyperparameters).
+
+    Args:
+        state: the stacked `TrainState` from `sweep`, every leaf `(runs, ...)`.
+        run: the run's index (`SweepHistory.best()`, or a `SweepRun.index`); negative
+            counts from the end.
+
+    Returns:
+        A `TrainState` whose leaves have lost the run axis.
+
+    Raises:
+        TypeError: if `state` is not a `TrainState` or `run` is not an int.
+        ValueError: if `run` is out of range.
+
+    Examples:
+        >>> import jax.numpy as jnp, funcnet
+        >>> stacked = funcnet.TrainState(jnp.zeros((3, 2)), (), jnp.arange(3), jnp.zeros(3))
+        >>> int(funcnet.select_run(stacked, -1).step)
+        2
+    """
+    if not isinstance(state, TrainState):
+        raise TypeError(
+            f"select_run: state must be the stacked TrainState sweep returned, got "
+            f"{type(state).__name__}."
+        )
+    if np.ndim(state.step) != 1:
+        raise ValueError(
+            "select_run: state has no run axis (its step has shape "
+            f"{np.shape(state.step)}, not (runs,)); pass the stacked state sweep returned."
+        )
+    count = int(np.shape(state.step)[0])
+    number = integer(run, "run", "select_run")
+    if not -count <= number < count:
+        raise ValueError(
+            f"select_run: run must be in [{-count}, {count}) for a sweep of {count} runs, "
+            f"got {number}."
+        )
+    return jax.tree.map(lambda leaf: leaf[number], state)
+
+
+def _history(setup: _sweep_setup.Setup, records: Records, count: int) -> SweepHistory:
+    seconds = tuple(records.seconds[:count])
+    diverged = {run: epoch for run, epoch in records.diverged.items() if epoch <= count}
+    return SweepHistory(setup.runs, setup.names, records.completed(count), seconds, diverged)
+
+
+def _report(bar: Progress, records: Records, epoch: int) -> None:
+    figures = {name: values[:, epoch] for name, values in records.figures.items()}
+    metric = ranking_metric(list(figures))
+    note = f"  {len(records.diverged)} diverged" if records.diverged else ""
+    bar.update(
+        epoch,
+        figures,
+        best_run(figures[metric], metric),
+        f"{note}  {records.seconds[epoch]:.2f} s",
+    )
+
+
+def _epochs(setup, parts, epochs: int, steps: int, bar: Progress, interrupted) -> tuple:
+    """Train every chunk `epochs` epochs: `(stacked state, SweepHistory)`."""
+    records = Records(len(setup.runs), epochs)
+    done = ([part.state for part in parts], [part.alive for part in parts], 0)
+    try:
+        for epoch in range(epochs):
+            for part, state, alive in zip(parts, done[0], done[1], strict=True):
+                part.state, part.alive = state, alive
+            states, alive, diverged = run_epoch(parts, setup, records, epoch)
+            for run, _, _ in diverged:
+                records.diverged[run] = epoch + 1
+            if len(records.diverged) == len(setup.runs):
+                run, bad, loss = diverged[0]
+                raise DivergenceError(
+                    state=stacked(parts, states),
+                    history=_history(setup, records, epoch),
+                    epoch=epoch + 1,
+                    step=epoch * steps + bad + 1,
+                    loss=loss,
+                )
+            done = (states, alive, epoch + 1)
+            _report(bar, records, epoch)
+            interrupted()
+    except KeyboardInterrupt as stop:
+        raise SweepInterrupted(
+            state=stacked(parts, done[0]),
+            history=_history(setup, records, done[2]),
+            epoch=done[2],
+            signal="SIGTERM" if isinstance(stop, Terminated) else "SIGINT",
+        ) from None
+    return stacked(parts, done[0]), _history(setup, records, epochs)
+
+
+def sweep(
+    models: Layer | Sequence[Layer] | Mapping[str, Layer],
+    data: tuple[ArrayLike, ArrayLike],
+    *,
+    loss_fn: Callable[[jax.Array, jax.Array], jax.Array],
+    optimizer: optax.GradientTransformation | Callable[..., optax.GradientTransformation],
+    epochs: int,
+    batch_size: int,
+    seeds: int | Sequence[int] = 1,
+    hyperparameters: Mapping[str, Sequence[float]] | None = None,
+    validation: tuple[ArrayLike, ArrayLike] | None = None,
+    drop_last: bool = False,
+    max_parallel: int | None = None,
+    mesh: Any = None,
+    progress: bool = True,
+) -> tuple[TrainState, SweepHistory]:
+    """Train every combination of model, hyperparameters and seed; each epoch is one call.
+
+    The runs form a grid, models outermost, seeds innermost: run
+    `r = (m * H + h) * S + s` for model `m`, hyperparameter combination `h` (of `H`, in
+    the order of `itertools.product` over `hyperparameters`) and seed `s` (of `S`).
+    Each run is the `fit` with the same model, keys and hyperparameters (see the
+    module's docstring for the keys), and `SweepHistory.runs` lists them.
+
+    Runs are trained in chunks of at most `max_parallel`, one compiled call per chunk
+    and epoch; the results do not depend on the chunking. A run whose loss becomes nan
+    or inf stops there with its last finite state (`SweepHistory.diverged`); the others
+    go on. Ctrl-C or SIGTERM stops the sweep after the running epoch, as in `fit`.
+
+    Args:
+        models: a layer, a list of layers, or a dict name -> layer; all of them must
+            have parameters (and state) of the same structure.
+        data: `(x, y)` with `x: (N, ...)` and `y: (N, ...)`, shared by every run.
+        loss_fn: `loss_fn(outputs, target) -> ()`.
+        optimizer: an optax `GradientTransformation` for every run, or, with
+            `hyperparameters`, a function of them such as `optax.adam`.
+        epochs: passes over the data.
+        batch_size: examples per step.
+        seeds: a count N (seeds 0 .. N-1) or a list of non-negative seeds.
+        hyperparameters: name -> list of values of the optimizer function's arguments,
+            e.g. `{"learning_rate": [1e-3, 1e-2]}`; the lists are crossed.
+        validation: optional `(x, y)`, evaluated for every run after every epoch.
+        drop_last: skip the ragged last batch of each epoch.
+        max_parallel: the most runs per compiled call; by default as many as a quarter
+            of the device's memory holds by an estimate from the model, optimizer,
+            batch and data sizes.
+        mesh: a `jax.sharding.Mesh` with an axis `"runs"` (or an int: that many devices,
+            `funcnet.devices.mesh(n, axis="runs")`); each chunk's runs are then split
+            over its devices, chunks padded to a multiple of their count.
+        progress: print one line per epoch to stderr: the best run's figures and the
+            median of every run's.
+
+    Returns:
+        `(state, history)`: the `TrainState`s of every run stacked along a leading run
+        axis (take one with `select_run`), and a `SweepHistory`.
+
+    Raises:
+        TypeError, ValueError: for malformed data, models of different structures, a
+            bad seed, hyperparameter, batch size, chunk size or mesh.
+        ShapeError, ValueError: for class targets that do not fit a model's outputs.
+        DivergenceError: when every run has diverged; `error.state` holds each run's
+            last finite state.
+        SweepInterrupted: on SIGINT or SIGTERM, with the completed epochs.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp, optax, funcnet
+        >>> x = jax.random.normal(jax.random.key(0), (64, 2))
+        >>> y = (x[:, 0] > 0).astype(jnp.int32)
+        >>> state, history = funcnet.sweep(
+        ...     funcnet.Linear(2, 2), (x, y), loss_fn=funcnet.cross_entropy,
+        ...     optimizer=optax.sgd, hyperparameters={"learning_rate": [0.01, 0.5]},
+        ...     seeds=3, epochs=4, batch_size=16, progress=False)
+        >>> state.params["weight"].shape, history.figures["loss"].shape
+        ((6, 2, 2), (6, 4))
+        >>> best = history.best()  # the lowest final loss
+        >>> history.runs[best].hyperparameters, float(history.final("accuracy")[best])
+        ({'learning_rate': 0.5}, 0.9...)
+        >>> int(funcnet.select_run(state, best).step)
+        16
+    """
+    positive_int(epochs, "epochs", OWNER)
+    progress = boolean(progress, "progress", OWNER)
+    setup = _sweep_setup.check(
+        models,
+        data,
+        validation,
+        loss_fn,
+        optimizer,
+        hyperparameters,
+        seeds,
+        (batch_size, drop_last),
+    )
+    setup = setup._replace(runs=grid(len(setup.models), setup.values, setup.seeds))
+    setup, mesh = _sweep_setup.on_mesh(setup, mesh)
+    parts = _sweep_setup.parts(setup, loss_fn, batch_size, drop_last, max_parallel, mesh)
+    steps = steps_per_epoch(setup.data[0].shape[0], batch_size, drop_last)
+    bar = Progress(epochs, len(setup.runs), progress)
+    with sigterm_interrupts(), deferred_interrupts() as interrupted:
+        return _epochs(setup, parts, epochs, steps, bar, interrupted)
