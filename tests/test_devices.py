@@ -324,3 +324,27 @@ def test_a_run_refuses_missing_devices_before_writing_anything(tmp_path):
     with pytest.raises(ValueError, match=r"devices=2 asks for 2 devices"):
         experiment.train_run(experiment.Config(), tmp_path / "run", devices=2)
     assert not (tmp_path / "run").exists()
+
+
+# --- scripts/gpu_check.py: only what a CPU can check ----------------------------------
+
+
+def _gpu_check(*arguments: str) -> subprocess.CompletedProcess:
+    script = ROOT / "scripts" / "gpu_check.py"
+    return subprocess.run(
+        [sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_gpu_check_without_a_gpu_says_what_to_install():
+    completed = _gpu_check()
+    assert completed.returncode == 2, completed.stderr
+    assert "no GPU found: JAX sees only [CpuDevice(id=0)]" in completed.stderr
+    assert "pip install -e '.[gpu]'" in completed.stderr
+    assert "funcnet's code does not change" in completed.stderr
+
+
+def test_gpu_check_refuses_a_single_epoch():
+    completed = _gpu_check("--epochs", "1")
+    assert completed.returncode == 2
+    assert "--epochs must be at least 2 (the first epoch compiles)" in completed.stderr
