@@ -348,3 +348,47 @@ def test_gpu_check_refuses_a_single_epoch():
     completed = _gpu_check("--epochs", "1")
     assert completed.returncode == 2
     assert "--epochs must be at least 2 (the first epoch compiles)" in completed.stderr
+
+
+# --- funcnet train --devices N ---------------------------------------------------------
+
+
+def test_the_command_line_trains_on_the_devices_it_names(tmp_path):
+    environment = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    command = [sys.executable, "-m", "funcnet", "train", "--dataset", "iris", "--epochs", "2"]
+    command += ["--batch-size", "16", "--devices", "2", "--out", str(tmp_path / "run")]
+    completed = subprocess.run(
+        [*command, "--no-progress"], env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[0] == (
+        "training on 2 devices of kind 'cpu' (platform cpu) in 1 process; mesh batch=2"
+    )
+    assert lines[1].startswith("validation accuracy ")
+
+
+def test_the_command_line_refuses_devices_that_are_not_there(tmp_path, capsys):
+    from funcnet.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--devices", "2", "--out", str(out), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("funcnet train: error: devices=2 asks for 2 devices, but")
+    assert "xla_force_host_platform_device_count" in error and not out.exists()
+
+
+# --- benchmarks/devices.py: the recorded results and the page agree --------------------
+
+
+def test_the_recorded_benchmark_is_on_the_page_and_says_what_it_measures():
+    import json
+
+    from benchmarks import devices as bench
+
+    record = json.loads((ROOT / "benchmarks" / "devices.json").read_text(encoding="utf-8"))
+    cases = [(case["model"], case["devices"]) for case in record["cases"]]
+    assert cases == [(m.name, n) for m in bench.MODELS for n in bench.DEVICES]
+    assert "not a speed-up" in bench.markdown(record)
+    page = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert bench.markdown(record) in page
