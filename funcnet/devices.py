@@ -139,6 +139,13 @@ def _listed(devices: Sequence[Any]) -> list[jax.Device]:
 def count(grid: Mesh, axis: str = BATCH) -> int:
     """How many ways the mesh's axis `axis` splits an array: its size.
 
+    Args:
+        grid: the mesh.
+        axis: one of its axis names.
+
+    Returns:
+        The number of devices along `axis`.
+
     Examples:
         >>> import funcnet.devices
         >>> funcnet.devices.count(funcnet.devices.mesh(1))
@@ -149,6 +156,13 @@ def count(grid: Mesh, axis: str = BATCH) -> int:
 
 def describe(grid: Mesh) -> str:
     """One line naming the device kind, the device count, the processes and the mesh.
+
+    Args:
+        grid: the mesh, e.g. from `mesh`.
+
+    Returns:
+        E.g. `"4 devices of kind 'NVIDIA H100' (platform gpu) in 2 processes; mesh
+        batch=4"`: what `funcnet train --devices N` prints before training.
 
     Examples:
         >>> import funcnet.devices
@@ -173,6 +187,12 @@ def _plural(number: int, one: str, many: str | None = None) -> str:
 def replicated(grid: Mesh) -> NamedSharding:
     """The sharding that puts a whole copy of an array on every device of `grid`.
 
+    Args:
+        grid: the mesh.
+
+    Returns:
+        `NamedSharding(grid, PartitionSpec())`.
+
     Examples:
         >>> import funcnet.devices
         >>> funcnet.devices.replicated(funcnet.devices.mesh(1)).spec
@@ -186,6 +206,15 @@ def split(grid: Mesh, dim: int = 0, axis: str = BATCH) -> NamedSharding:
 
     Every other dimension is whole on each device. An array given this sharding
     must have a size along `dim` that the axis's device count divides.
+
+    Args:
+        grid: the mesh.
+        dim: the array dimension to split (0 for the examples of a batch `(B, ...)`,
+            1 for those of a stack of batches `(steps, B, ...)`).
+        axis: the mesh axis to split it over.
+
+    Returns:
+        `NamedSharding(grid, PartitionSpec(None, ..., axis))`, `axis` at `dim`.
 
     Raises:
         TypeError, ValueError: if `dim` is not an int >= 0.
@@ -202,6 +231,17 @@ def split(grid: Mesh, dim: int = 0, axis: str = BATCH) -> NamedSharding:
 def replicate(tree: Any, grid: Mesh) -> Any:
     """Every array of a pytree (params, optimizer state, a dataset) copied to every device.
 
+    Typed PRNG keys are placed too, also on a mesh that spans several processes, where
+    `jax.device_put` refuses them (they travel as their `uint32` key data). On such a
+    mesh every process must pass the same values.
+
+    Args:
+        tree: a pytree of arrays (JAX or numpy) and scalars.
+        grid: the mesh.
+
+    Returns:
+        The same pytree, every leaf a `jax.Array` with the `replicated(grid)` sharding.
+
     Examples:
         >>> import jax.numpy as jnp, funcnet.devices
         >>> grid = funcnet.devices.mesh(1)
@@ -212,11 +252,7 @@ def replicate(tree: Any, grid: Mesh) -> Any:
 
 
 def _put(leaf: Any, sharding: NamedSharding) -> jax.Array:
-    """`jax.device_put`, also for PRNG key arrays on a mesh spanning several processes.
-
-    Such a mesh takes host values and plain arrays but not typed keys, so a key
-    travels as its raw `uint32` data and is wrapped again on arrival.
-    """
+    """`jax.device_put`, with typed keys sent as their raw data and wrapped again."""
     if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
         data = jax.device_put(jax.random.key_data(leaf), sharding)
         return jax.random.wrap_key_data(data, impl=jax.random.key_impl(leaf))
@@ -265,6 +301,15 @@ def constrain(tree: Any, grid: Mesh, dim: int = 0, axis: str = BATCH) -> Any:
     (`jax.lax.with_sharding_constraint`); any other is kept whole on every device,
     so its computation is repeated on each instead of padded.
 
+    Args:
+        tree: a pytree of arrays being traced.
+        grid: the mesh.
+        dim: the dimension that holds the examples.
+        axis: the mesh axis to split it over.
+
+    Returns:
+        The same values, with their sharding constrained.
+
     Examples:
         >>> import jax, jax.numpy as jnp, funcnet.devices
         >>> grid = funcnet.devices.mesh(1)
@@ -288,6 +333,14 @@ def pad_examples(x: jax.Array, grid: Mesh, axis: str = BATCH) -> jax.Array:
     indices included); a forward pass that treats examples independently gives the
     first N outputs unchanged, and the caller drops the rest. On 4 devices,
     `[0, 1, 2]` becomes `[0, 1, 2, 0]`.
+
+    Args:
+        x: `(N, ...)` inputs.
+        grid: the mesh.
+        axis: the mesh axis the examples are split over.
+
+    Returns:
+        `(M, ...)`, with `M` the smallest multiple of `count(grid, axis)` >= `N`.
 
     Examples:
         >>> import jax.numpy as jnp, funcnet.devices
