@@ -1,9 +1,11 @@
-"""`python -m benchmarks.devices`: steps/s of `fit` on 1, 2 and 4 simulated CPU devices.
+"""`python -m benchmarks.devices`: steps/s of `fit` and `sweep` on 1, 2 and 4 CPU devices.
 
 Two models train on the digits data (1,437 examples, float32, Adam): the digits MLP
 (64-128-10, batch 32, the default of `funcnet train`) and a wider MLP (64-1024-1024-10,
 batch 128). Each trains with `fit` on the default device (no mesh), and data parallel
-with `devices=2` and `devices=4`.
+with `devices=2` and `devices=4`. A sweep of 8 digits MLPs (8 seeds) trains with
+`funcnet.sweep` on the default device and with its run axis split over 2 and 4 devices
+(`mesh=2`, `mesh=4`); its steps/s count every run's steps.
 
 The devices are simulated: one process started with
 `XLA_FLAGS=--xla_force_host_platform_device_count=4`, whose four "devices" share this
@@ -57,9 +59,19 @@ class Model:
     widths: tuple[int, ...]
     batch_size: int
 
+    runs: int = 1  # more than one: a sweep of that many seeds
 
-MODELS = (Model("digits MLP", (64, 128, 10), 32), Model("wide MLP", (64, 1024, 1024, 10), 128))
-QUICK_MODELS = (Model("digits MLP", (64, 16, 10), 32), Model("wide MLP", (64, 64, 64, 10), 128))
+
+MODELS = (
+    Model("digits MLP", (64, 128, 10), 32),
+    Model("wide MLP", (64, 1024, 1024, 10), 128),
+    Model("sweep of 8 digits MLPs", (64, 128, 10), 32, runs=8),
+)
+QUICK_MODELS = (
+    Model("digits MLP", (64, 16, 10), 32),
+    Model("wide MLP", (64, 64, 64, 10), 128),
+    Model("sweep of 8 digits MLPs", (64, 16, 10), 32, runs=8),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,23 +99,36 @@ def _mlp(widths: tuple[int, ...]):
 
 
 def _trainer(model: Model, devices: int | None, data) -> tuple[Any, int]:
-    """`run(epochs) -> seconds in the compiled epochs`, and the steps of one epoch."""
+    """`run(epochs) -> seconds in the compiled epochs`, and the steps of one epoch.
+
+    A sweep's steps are every run's: `runs` times those of one.
+    """
     import jax
     import optax
 
     import funcnet
 
     layer, optimizer = _mlp(model.widths), optax.adam(1e-3)
-    params = layer.init(jax.random.key(0), data.x.shape)
     options = dict(loss_fn=funcnet.cross_entropy, optimizer=optimizer, progress=False)
-    options |= dict(batch_size=model.batch_size, key=jax.random.key(1), devices=devices)
+    options |= dict(batch_size=model.batch_size)
+    if model.runs > 1:
 
-    def run(epochs: int) -> float:
-        _, history = funcnet.fit(layer, params, (data.x, data.y), epochs=epochs, **options)
-        return sum(history["seconds"])
+        def run(epochs: int) -> float:
+            _, history = funcnet.sweep(
+                layer, (data.x, data.y), epochs=epochs, seeds=model.runs, mesh=devices, **options
+            )
+            return sum(history.seconds)
+
+    else:
+        params = layer.init(jax.random.key(0), data.x.shape)
+        options |= dict(key=jax.random.key(1), devices=devices)
+
+        def run(epochs: int) -> float:
+            _, history = funcnet.fit(layer, params, (data.x, data.y), epochs=epochs, **options)
+            return sum(history["seconds"])
 
     run(1)  # compiles
-    return run, funcnet.steps_per_epoch(len(data.x), model.batch_size)
+    return run, model.runs * funcnet.steps_per_epoch(len(data.x), model.batch_size)
 
 
 def measure(models: Sequence[Model], settings: Settings) -> dict[str, Any]:
@@ -150,6 +175,7 @@ def _record(models, settings, rates, ratios, epochs) -> dict[str, Any]:
                 "model": model.name,
                 "widths": list(model.widths),
                 "batch_size": model.batch_size,
+                "runs": model.runs,
                 "devices": count,
                 "epochs_per_block": epochs[model.name, count],
                 "steps_per_second": summary(rates[model.name, count]),
@@ -174,7 +200,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"**{results['note']}**",
         "",
-        "| model | batch | devices | steps/s | ratio to 1 device (IQR) |",
+        "| model | batch | devices | steps/s (a sweep: all runs') | ratio to 1 device (IQR) |",
         "|---|---|---|---|---|",
     ]
     for case in results["cases"]:

@@ -10,14 +10,15 @@ model and run (`mlp/4/param:0.weight`):
     python tests/devices_worker.py OUT.npz --simulate 4 --runs none,4 [--x64]
         [--models mlp,bn-dropout] [--epochs 2] [--batch-size 32]
         [--coordinator 127.0.0.1:PORT --processes 2 --process-id I]
-        [--checkpoints DIR]
+        [--checkpoints DIR] [--even]
 
 With `--checkpoints`, it also trains the first model on the first mesh, saves,
 reloads into a single-device run, saves again and reloads into a run on the mesh,
 and records the final params (`MODEL/roundtrip/param:...`). Errors that need several
-devices are written as `MODEL/error:NAME` messages. The multi-host part is the recipe
-of docs/devices.md: the same script on every process, `jax.distributed.initialize`
-first, then plain funcnet.
+devices are written as `MODEL/error:NAME` messages. With `--even`, `MODEL/even/...`
+holds one epoch on 1,436 examples, whose ragged last batch the devices split as well.
+The multi-host part is the recipe of docs/devices.md: the same script on every
+process, `jax.distributed.initialize` first, then plain funcnet.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--process-id", type=int, default=0)
     parser.add_argument("--checkpoints", help="a directory for the checkpoint round trip")
+    parser.add_argument("--even", action="store_true", help="also the even-remainder epoch")
     return parser.parse_args()
 
 
@@ -75,7 +77,7 @@ class _Problem:
         self.params = self.model.init(jax.random.key(0), self.digits.train.x.shape)
         self.arguments = arguments
 
-    def fit(self, start, devices, epochs=None, batch_size=None):
+    def fit(self, start, devices, epochs=None, batch_size=None, data=None):
         import jax
 
         import funcnet
@@ -83,7 +85,7 @@ class _Problem:
         return funcnet.fit(
             self.model,
             start,
-            self.digits.train,
+            data or self.digits.train,
             loss_fn=funcnet.cross_entropy,
             optimizer=self.optimizer,
             epochs=epochs or self.arguments.epochs,
@@ -141,6 +143,19 @@ class _Problem:
         state, _ = self.fit(again, devices, epochs=self.arguments.epochs - 2)
         return {**_params("roundtrip", state), "roundtrip/loaded_on": np.array(sorted(placed))}
 
+    def even_remainder(self, devices):
+        """One epoch on 1,436 examples, whose last batch (28) the devices split too."""
+        import numpy as np
+
+        data = self.digits.train.x[:1436], self.digits.train.y[:1436]
+        alone, _ = self.fit(self.params, None, epochs=1, data=data)
+        meshed, _ = self.fit(self.params, devices, epochs=1, data=data)
+        return {
+            **_params("even/none", alone),
+            **_params(f"even/{devices}", meshed),
+            "even/step": np.asarray(meshed.step),
+        }
+
     def errors(self, devices):
         """The messages of the errors that only several devices can raise."""
         import numpy as np
@@ -193,6 +208,8 @@ def main() -> None:
             found |= problem.roundtrip(arguments.checkpoints, meshes[0])
         if index == 0 and meshes and meshes[0] > 1:
             found |= problem.errors(meshes[0])
+        if index == 0 and meshes and arguments.even:
+            found |= problem.even_remainder(meshes[0])
         results |= {f"{model}/{name}": value for name, value in found.items()}
     if meshes:
         results["describe"] = np.array(funcnet.devices.describe(funcnet.devices.mesh(meshes[0])))

@@ -260,6 +260,7 @@ def test_float64_two_processes_and_checkpoints_match_one_device(tmp_path):
         "none,4",
         "--checkpoints",
         str(tmp_path),
+        "--even",
     )
     coordinator = f"127.0.0.1:{_free_port()}"
     hosts = [
@@ -294,6 +295,9 @@ def test_float64_two_processes_and_checkpoints_match_one_device(tmp_path):
             host = np.load(tmp_path / f"process{i}.npz")
             assert _largest_difference(host, f"{model}/4", results, reference) <= FLOAT64
     assert _largest_difference(results, "mlp/roundtrip", results, "mlp/none") <= FLOAT64
+    # 1,436 examples: the last batch, 28, is split over the 4 devices like the others.
+    assert int(results["mlp/even/step"]) == 45
+    assert _largest_difference(results, "mlp/even/4", results, "mlp/even/none") <= FLOAT64
     assert results["mlp/roundtrip/loaded_on"].tolist() == [1]  # loaded onto one device
     assert str(results["describe"]) == (
         "4 devices of kind 'cpu' (platform cpu) in 1 process; mesh batch=4"
