@@ -76,6 +76,11 @@ _SAVED = (
     'path = f"{tmp}/weights.safetensors"\ncheckpoint.save(path, {"w": np.zeros(2, np.float32)})'
 )
 _LOGITS = "logits, target = jnp.zeros((4, 3), jnp.float32), jnp.array([0, 1, 2, 1])"
+_BATCH_NORM = (
+    "layer = funcnet.BatchNorm1d(3)\n"
+    "params, state = layer.init(key, (4, 3)), layer.initial_state((4, 3))"
+)
+_EMBEDDING = "layer = funcnet.Embedding(10, 3)\nparams = layer.init(key, (2, 4))"
 
 ENTRIES = [
     # --- wrong shape ----------------------------------------------------------------
@@ -139,6 +144,31 @@ ENTRIES = [
         "funcnet.MaxPool2d(4).output_shape((1, 1, 2, 2))",
         ShapeError,
         r"Output size is too small",
+    ),
+    Entry(
+        "batch-norm-channels",
+        "wrong shape",
+        "layer.apply_with_state(params, state, jnp.ones((4, 5), jnp.float32), training=True)",
+        ShapeError,
+        r"running_mean should contain 5 elements not 3[\s\S]*expects 3 channels \(axis 1\) "
+        r"but receives 5",
+        _BATCH_NORM,
+    ),
+    Entry(
+        "batch-norm-one-value-per-channel",
+        "wrong shape",
+        "layer.apply_with_state(params, state, jnp.ones((1, 3), jnp.float32), training=True)",
+        ValueError,
+        r"Expected more than 1 value per channel when training, got input size \(1, 3\)",
+        _BATCH_NORM,
+    ),
+    Entry(
+        "layer-norm-trailing-shape",
+        "wrong shape",
+        "funcnet.LayerNorm(4).init(key, (2, 5))",
+        ShapeError,
+        r"Given normalized_shape=\[4\], expected input with shape \[\*, 4\], but got input "
+        r"of size\[2, 5\]",
     ),
     Entry(
         "mse-target-shape",
@@ -226,6 +256,13 @@ ENTRIES = [
         "funcnet.MaxPool2d(2).output_shape((1, 1, 1, 4, 4))",
         ShapeError,
         r"3D or 4D \(batch mode\) tensor expected",
+    ),
+    Entry(
+        "batch-norm-2d-rank",
+        "wrong rank",
+        "funcnet.BatchNorm2d(3).init(key, (4, 3, 5))",
+        ShapeError,
+        r"expected 4D input \(got 3D input\)",
     ),
     Entry(
         "cross-entropy-scalar",
@@ -349,6 +386,29 @@ ENTRIES = [
         r"expects a real-valued input, got dtype bool",
     ),
     Entry(
+        "batch-norm-int-input",
+        "wrong dtype",
+        "layer.apply_with_state(params, state, jnp.ones((4, 3), jnp.int32), training=True)",
+        TypeError,
+        r"expects a floating-point input, got dtype int32",
+        _BATCH_NORM,
+    ),
+    Entry(
+        "layer-norm-int-input",
+        "wrong dtype",
+        "funcnet.LayerNorm(3, elementwise_affine=False).apply({}, jnp.ones((2, 3), jnp.int32))",
+        TypeError,
+        r"expects a floating-point input, got dtype int32",
+    ),
+    Entry(
+        "embedding-float-indices",
+        "wrong dtype",
+        "layer.apply(params, jnp.array([0.0, 2.0, 5.0], jnp.float32))",
+        TypeError,
+        r"expects integer indices, got dtype float32",
+        _EMBEDDING,
+    ),
+    Entry(
         "dropout-int-input",
         "wrong dtype",
         "funcnet.Dropout(0.5).apply({}, jnp.ones(3, jnp.int32), key=key, training=True)",
@@ -405,6 +465,22 @@ ENTRIES = [
         "funcnet.confusion_matrix(jnp.array([0, 1]), jnp.array([0, 3]), num_classes=3)",
         ValueError,
         r"label 3 is out of range; labels must lie in \[0, 3\)",
+    ),
+    Entry(
+        "embedding-index-too-large",
+        "out-of-range label",
+        "layer.apply(params, jnp.array([0, 3, 10], jnp.int32))",
+        ValueError,
+        r"index 10 is out of range: indices must lie in \[0, 10\)",
+        _EMBEDDING,
+    ),
+    Entry(
+        "embedding-negative-index",
+        "out-of-range label",
+        "layer.apply(params, jnp.array([0, -1], jnp.int32))",
+        ValueError,
+        r"index -1 is out of range: indices must lie in \[0, 10\)",
+        _EMBEDDING,
     ),
     Entry(
         "precision-binary-multiclass",
@@ -646,6 +722,27 @@ ENTRIES = [
         "funcnet.Dropout('0.5')",
         TypeError,
         r"p must be a real number in \[0, 1\], got '0.5'",
+    ),
+    Entry(
+        "batch-norm-momentum",
+        "bad constructor argument",
+        "funcnet.BatchNorm1d(3, momentum=1.5)",
+        ValueError,
+        r"momentum must be None or a number in \[0, 1\], got 1.5",
+    ),
+    Entry(
+        "layer-norm-zero-size",
+        "bad constructor argument",
+        "funcnet.LayerNorm((3, 0))",
+        ValueError,
+        r"normalized_shape must be positive sizes such as 5 or \(3, 4\), got \(3, 0\)",
+    ),
+    Entry(
+        "embedding-padding-idx",
+        "bad constructor argument",
+        "funcnet.Embedding(10, 3, padding_idx=10)",
+        ValueError,
+        r"padding_idx must be within num_embeddings: in \[-10, 10\), got 10",
     ),
     Entry(
         "leaky-relu-slope-string",
@@ -984,6 +1081,15 @@ ENTRIES = [
         TypeError,
         r"called as model\.apply\(params, x\)",
         _STATE,
+    ),
+    Entry(
+        "batch-norm-apply-without-state",
+        "non-array input",
+        "layer.apply(params, jnp.ones((4, 3), jnp.float32))",
+        TypeError,
+        r"carries state[\s\S]*y, state = model\.apply_with_state\(params, state, x, "
+        r"training=True\)",
+        _BATCH_NORM,
     ),
     Entry(
         "init-arguments-swapped",

@@ -18,6 +18,7 @@ neither is a test failure, so a new operator must join the registry.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections.abc import Callable
@@ -36,6 +37,9 @@ from strategies import (
     BATCH_SIZES,
     FEATURE_SIZES,
     NO_HUGE,
+    REGIMES,
+    SHAPES,
+    SQUARABLE,
     distinct,
     floats,
     labels,
@@ -582,6 +586,273 @@ def _sequential_scale(case: Case, cotangent: np.ndarray) -> float:
     return hidden * max(1.0, _max(w2)) * w2.shape[1] * max(1.0, _max(cotangent)) * 10
 
 
+# --- normalisation and embedding layers ----------------------------------------------
+
+
+_EPSILONS = (1e-5, 1e-3, 0.5)
+_MOMENTA = (0.1, 0.0, 1.0, None)
+# Channels on axis 1; shapes from the strategies menu where they fit, so compilations
+# are shared. A single value per channel is allowed only in evaluation.
+_BATCH_NORM_SHAPES = {
+    "BatchNorm1d": ((2, 3), (3, 1), (1, 3), (0, 3), (2, 1, 3), (1, 2, 3), (3, 2, 1)),
+    "BatchNorm2d": ((2, 3, 1, 2), (1, 1, 2, 2), (2, 2, 1, 1), (1, 3, 1, 1), (0, 2, 2, 2)),
+}
+_BATCH_NORM_SMOOTH_SHAPES = {"BatchNorm1d": (2, 3, 2), "BatchNorm2d": (2, 3, 1, 2)}
+# "training": batch statistics, running statistics updated; "evaluation": the running
+# statistics; "untracked": track_running_stats=False, batch statistics in both modes.
+_BATCH_NORM_MODES = ("training", "evaluation", "untracked")
+
+
+def _spread(shape, dtype) -> st.SearchStrategy:
+    """Smooth points for normalisation: distinct values 1 apart, so that each group's
+    variance is far from 0 and finite differences stay well conditioned."""
+    return distinct(shape, dtype).map(lambda a: (a * 10).astype(dtype))
+
+
+def _per_channel(shape) -> int:
+    return int(np.prod(shape)) // shape[1]
+
+
+@st.composite
+def batch_norm_case(draw, dtype, smooth=False, *, name, modes=_BATCH_NORM_MODES):
+    """A case of BatchNorm1d or BatchNorm2d (`name`) in one of `modes`; `data` holds
+    the running mean and variance unless the mode is "untracked"."""
+    if smooth:
+        shape = _BATCH_NORM_SMOOTH_SHAPES[name]
+    else:
+        shape = draw(st.sampled_from(_BATCH_NORM_SHAPES[name]))
+    if "evaluation" not in modes:
+        assume(_per_channel(shape) != 1)
+    channels = shape[1]
+    mode = "evaluation"
+    if _per_channel(shape) != 1:
+        mode = draw(st.sampled_from(modes))
+    if smooth:
+        x = draw(_spread(shape, dtype))
+    else:
+        # Evaluation squares nothing; batch statistics do (see the float32 convention).
+        squares = mode != "evaluation" and dtype == "float32"
+        x = draw(floats(shape, dtype, SQUARABLE if squares else REGIMES))
+    affine = draw(st.booleans())
+    arrays = (x,)
+    if affine:
+        arrays += tuple(draw(_weights((channels,), dtype, smooth)) for _ in range(2))
+    data = ()
+    if mode != "untracked":
+        mean = draw(floats((channels,), dtype, smooth=smooth))
+        variance = np.abs(draw(floats((channels,), dtype, NO_HUGE, smooth=smooth)))
+        data = (mean, variance)
+    config = {
+        "num_features": channels,
+        "eps": draw(st.sampled_from(_EPSILONS)),
+        "momentum": draw(st.sampled_from(_MOMENTA)),
+        "affine": affine,
+        "track_running_stats": mode != "untracked",
+    }
+    # Untracked layers use batch statistics whatever `training` says.
+    training = mode == "training" or (mode == "untracked" and draw(st.booleans()))
+    return Case(arrays, data, config={**config, "training": training})
+
+
+def batch_norm_state(layer, shape, running_mean, running_var) -> dict:
+    """`layer.initial_state(shape)` with the given running statistics."""
+    return {
+        **layer.initial_state(shape),
+        "running_mean": running_mean,
+        "running_var": running_var,
+    }
+
+
+def _batch_norm_funcnet(name: str):
+    def run(case: Case):
+        config = dict(case.config)
+        training = config.pop("training")
+        layer = getattr(funcnet, name)(**config)
+        if not layer.stateful:
+            return lambda x, *affine: layer.apply(_params(*affine) if affine else {}, x)
+        state = batch_norm_state(layer, case.arrays[0].shape, *case.data)
+
+        def apply(x, *affine):
+            params = _params(*affine) if affine else {}
+            return layer.apply_with_state(params, state, x, training=training)[0]
+
+        return apply
+
+    return run
+
+
+def _batch_norm_torch(case: Case):
+    c = case.config
+    # Without running statistics PyTorch's modules normalise with the batch's.
+    training = c["training"] or not c["track_running_stats"]
+    # Only the updated buffers depend on the momentum (tests/trust/test_state_updates.py);
+    # the functional form has no cumulative average (momentum=None).
+    momentum = 0.1 if c["momentum"] is None else c["momentum"]
+
+    def run(x, weight=None, bias=None):
+        running = [to_torch(a) for a in case.data] if case.data else [None, None]
+        return TF.batch_norm(x, *running, weight, bias, training, momentum, c["eps"])
+
+    return run
+
+
+def _normalised_terms(case: Case, axes: tuple[int, ...]) -> tuple[float, float, int]:
+    """`(K, 1 / sqrt(var + eps), n)` of a normalisation case, in float64: K bounds
+    |x - mean| / sqrt(var + eps) term by term (the size of what cancels), n is the
+    size of a group. The statistics are the batch's over `axes`, or the running ones."""
+    x = np.abs(case.arrays[0].astype(np.float64))
+    if x.size == 0:
+        return 1.0, 1.0, 1
+    if case.config.get("training", True) or not case.data:
+        mean = case.arrays[0].astype(np.float64).mean(axis=axes, keepdims=True)
+        variance = np.square(case.arrays[0] - mean).mean(axis=axes, keepdims=True)
+    else:
+        shape = (1, -1, *([1] * (x.ndim - 2)))
+        mean, variance = (a.astype(np.float64).reshape(shape) for a in case.data)
+    inverse = 1 / np.sqrt(variance + case.config["eps"])
+    group = int(np.prod([x.shape[axis] for axis in axes]))
+    return max(1.0, _max((x + np.abs(mean)) * inverse)), _max(inverse), group
+
+
+def _norm_scales(axes_of: Callable[[Case], tuple[int, ...]]):
+    """`(scale, grad_scale)` of a normalisation, `y = x_hat * weight + bias` with
+    `x_hat = (x - mean) / sqrt(var + eps)`: the absolute errors of x - mean and of the
+    variance are those of the terms, K relative (see `_normalised_terms`). The
+    gradients add the sums over a group (input) and over the batch (weight and bias)."""
+
+    def scale(case: Case, cotangent: np.ndarray) -> float:
+        conditioning, _, _ = _normalised_terms(case, axes_of(case))
+        affine = [_max(a) for a in case.arrays[1:]]  # (weight, bias), (weight,) or ()
+        return conditioning * max([1.0, *affine[:1]]) + max([0.0, *affine[1:]])
+
+    def grad_scale(case: Case, cotangent: np.ndarray) -> float:
+        conditioning, inverse, group = _normalised_terms(case, axes_of(case))
+        weight = max([1.0, *map(_max, case.arrays[1:])])
+        size = max(case.arrays[0].size, 1)
+        return _max(cotangent) * conditioning * max(weight * inverse * (1 + group), size)
+
+    return scale, grad_scale
+
+
+def _batch_norm_axes(case: Case) -> tuple[int, ...]:
+    return (0, *range(2, case.arrays[0].ndim))
+
+
+_BATCH_NORM_SCALE, _BATCH_NORM_GRAD_SCALE = _norm_scales(_batch_norm_axes)
+
+
+def _float32_variance(pytorch: str) -> str:
+    return (
+        "float32: a deviation from the mean beyond about 1.8e19 squares to inf, so the "
+        "variance is inf and x_hat = 0: the output is the bias (0 without affine) and the "
+        f"gradient 0, where the exact output is finite; {pytorch}. The float32 cases stay "
+        "below 1e18; test_extremes.py pins the behaviour beyond"
+    )
+
+
+_BATCH_NORM_CONVENTIONS = (
+    "training normalises with the batch's biased variance; the running variance is "
+    "updated with the unbiased one, n / (n - 1) times it, as PyTorch",
+    "the output is compared here, the updated running statistics (the second result of "
+    "apply_with_state) in tests/trust/test_state_updates.py",
+    "track_running_stats=False normalises with the batch's statistics in evaluation too, "
+    "as torch.nn.BatchNorm1d",
+    _float32_variance("PyTorch's batch_norm gives the bias too"),
+)
+
+
+@st.composite
+def _layer_norm_case(draw, dtype, smooth=False):
+    if smooth:
+        shape, trailing = (2, 1, 3), draw(st.sampled_from([1, 2]))
+    else:
+        shape = draw(st.sampled_from([s for s in SHAPES if s and s[-1] > 0]))
+        fits = [k for k in (1, 2) if k <= len(shape) and 0 not in shape[-k:]]
+        trailing = draw(st.sampled_from(fits))
+    normalized = shape[-trailing:]
+    if smooth:
+        x = draw(_spread(shape, dtype))
+    else:
+        x = draw(floats(shape, dtype, SQUARABLE if dtype == "float32" else REGIMES))
+    affine, bias = draw(st.booleans()), draw(st.booleans())
+    arrays = (x,)
+    if affine:
+        count = 2 if bias else 1
+        arrays += tuple(draw(_weights(normalized, dtype, smooth)) for _ in range(count))
+    # An int for one trailing axis, as torch.nn.LayerNorm(5).
+    as_int = trailing == 1 and draw(st.booleans())
+    config = {
+        "normalized_shape": normalized[0] if as_int else normalized,
+        "eps": draw(st.sampled_from(_EPSILONS)),
+        "elementwise_affine": affine,
+        "bias": bias,
+    }
+    return Case(arrays, config=config)
+
+
+def _layer_norm_funcnet(case: Case):
+    layer = funcnet.LayerNorm(**case.config)
+    names = ("weight", "bias")[: int(layer.elementwise_affine) * (1 + int(layer.bias))]
+    return lambda x, *affine: layer.apply(dict(zip(names, affine, strict=True)), x)
+
+
+def _layer_norm_torch(case: Case):
+    c = case.config
+    shape = c["normalized_shape"]
+    shape = (shape,) if isinstance(shape, int) else shape
+    return lambda x, weight=None, bias=None: TF.layer_norm(x, shape, weight, bias, c["eps"])
+
+
+def _layer_norm_axes(case: Case) -> tuple[int, ...]:
+    shape = case.config["normalized_shape"]
+    trailing = 1 if isinstance(shape, int) else len(shape)
+    rank = case.arrays[0].ndim
+    return tuple(range(rank - trailing, rank))
+
+
+_LAYER_NORM_SCALE, _LAYER_NORM_GRAD_SCALE = _norm_scales(_layer_norm_axes)
+
+
+@st.composite
+def _embedding_case(draw, dtype, smooth=False):
+    # Gradient checks compile for every new shape: smooth cases keep one.
+    rows = 3 if smooth else draw(st.sampled_from([1, 2, 3, 5]))
+    columns = 2 if smooth else draw(st.sampled_from(FEATURE_SIZES))
+    shape = (2, 3) if smooth else draw(shapes(0, 3))
+    indices = draw(labels(shape, rows)).astype(np.int32 if dtype == "float32" else np.int64)
+    padding = draw(st.sampled_from(["none", "non-negative", "negative"]))
+    padding_idx = {
+        "none": None,
+        "non-negative": draw(st.integers(0, rows - 1)),
+        "negative": draw(st.integers(-rows, -1)),
+    }[padding]
+    if smooth and padding_idx is not None:
+        # The padding row's gradient is 0 by convention, not by derivation: numerical
+        # gradient checks look up the other rows only.
+        padding_row = padding_idx % rows
+        indices = np.where(indices == padding_row, (padding_row + 1) % rows, indices)
+    weight = draw(floats((rows, columns), dtype, smooth=smooth))
+    config = {"num_embeddings": rows, "embedding_dim": columns, "padding_idx": padding_idx}
+    return Case((weight,), (indices,), config=config)
+
+
+def _embedding_funcnet(case: Case):
+    layer = funcnet.Embedding(**case.config)
+    (indices,) = case.data
+    return lambda weight: layer.apply({"weight": weight}, indices)
+
+
+def _embedding_torch(case: Case):
+    indices = to_torch(case.data[0])
+    padding_idx = case.config["padding_idx"]
+    return lambda weight: TF.embedding(indices, weight, padding_idx)
+
+
+def _embedding_grad_scale(case: Case, cotangent: np.ndarray) -> float:
+    # A row's gradient sums the cotangents of every index that picks it.
+    return _max(cotangent) * max(case.data[0].size, 1)
+
+
 # --- losses --------------------------------------------------------------------------
 
 
@@ -1021,6 +1292,54 @@ _LAYERS = [
         ("params are a tuple with one entry per layer ({} for none)",),
         scale=_sequential_scale,
     ),
+    _layer(
+        "BatchNorm1d",
+        functools.partial(batch_norm_case, name="BatchNorm1d"),
+        _batch_norm_funcnet("BatchNorm1d"),
+        _batch_norm_torch,
+        "torch.nn.functional.batch_norm",
+        _BATCH_NORM_CONVENTIONS,
+        scale=_BATCH_NORM_SCALE,
+        grad_scale=_BATCH_NORM_GRAD_SCALE,
+    ),
+    _layer(
+        "BatchNorm2d",
+        functools.partial(batch_norm_case, name="BatchNorm2d"),
+        _batch_norm_funcnet("BatchNorm2d"),
+        _batch_norm_torch,
+        "torch.nn.functional.batch_norm",
+        _BATCH_NORM_CONVENTIONS,
+        scale=_BATCH_NORM_SCALE,
+        grad_scale=_BATCH_NORM_GRAD_SCALE,
+    ),
+    _layer(
+        "LayerNorm",
+        _layer_norm_case,
+        _layer_norm_funcnet,
+        _layer_norm_torch,
+        "torch.nn.functional.layer_norm",
+        (
+            "normalises with the biased variance of the trailing axes, as PyTorch",
+            _float32_variance("PyTorch's layer_norm gives the bias for some rows, nan for others"),
+        ),
+        scale=_LAYER_NORM_SCALE,
+        grad_scale=_LAYER_NORM_GRAD_SCALE,
+    ),
+    _layer(
+        "Embedding",
+        _embedding_case,
+        _embedding_funcnet,
+        _embedding_torch,
+        "torch.nn.functional.embedding",
+        (
+            "the differentiable array is the table; the indices are data",
+            "the padding_idx row is looked up as it is and gets no gradient, as PyTorch (so "
+            "numerical gradient checks leave it out); a negative padding_idx counts from the end",
+            "an index outside [0, num_embeddings) raises outside jit, and gives a row of nan "
+            "under plain jit (PyTorch raises)",
+        ),
+        grad_scale=_embedding_grad_scale,
+    ),
 ]
 
 _METRICS = ["accuracy", "confusion_matrix", "f1_score", "precision", "recall"]
@@ -1051,6 +1370,8 @@ NOT_OPERATORS = {
     "count_parameters": "bookkeeping: tests/test_params.py",
     "named_parameters": "bookkeeping: tests/test_params.py",
     "named_buffers": "bookkeeping: tests/test_params.py",
+    "graph": "traces a function into its computation graph: tests/test_graph.py",
+    "Graph": "a traced computation graph and its topological order: tests/test_graph.py",
     "state_dict": "bookkeeping: tests/test_params.py",
     "load_state_dict": "bookkeeping: tests/test_params.py, bad input in the catalogue",
     "TrainState": "training: tests/test_train.py, tests/trust/test_determinism.py",

@@ -8,7 +8,10 @@ examples and operators. Values are drawn per array from a *regime*:
 - `tiny`: magnitudes in [1e-30, 1e-3];
 - `zeros`: exact zeros (the kinks of ReLU, L1, ...);
 - `ties`: a few repeated small integers (ties in max, argmax, and kinks);
-- `mixed`: every element from any of the above.
+- `mixed`: every element from any of the above;
+- `large` and `mixed_no_huge` (not in `REGIMES`): magnitudes in [1e3, 1e18], and every
+  element from any regime but `huge`: squares of deviations from the mean, summed
+  over a few dozen elements, stay finite in float32 (`SQUARABLE`).
 
 Every value is a float32 number, so a float32 case and a float64 case draw the same
 numbers and the two dtypes differ only in the arithmetic. None is subnormal: XLA on
@@ -26,6 +29,9 @@ REGIMES = ("normal", "huge", "tiny", "zeros", "ties", "mixed")
 # Matrix products and window sums cancel: huge entries next to normal ones make the
 # result depend on summation order, which PyTorch and XLA do not share.
 NO_HUGE = ("normal", "tiny", "zeros", "ties")
+# Normalisation layers square deviations from the mean: in float32 a deviation beyond
+# about 1.8e19 overflows (a documented convention of the batch and layer norms).
+SQUARABLE = ("normal", "large", "tiny", "zeros", "ties", "mixed_no_huge")
 
 BATCH_SIZES = (0, 1, 2, 3)
 FEATURE_SIZES = (1, 2, 3)
@@ -47,6 +53,12 @@ _ELEMENTS = {
     "ties": st.sampled_from([-1.0, 0.0, 1.0, 2.0]),
 }
 _ELEMENTS["mixed"] = st.one_of(*_ELEMENTS.values())
+_ELEMENTS["large"] = st.builds(
+    lambda s, v: s * v, _SIGN, st.floats(_f32(1e3), _f32(1e18), width=32)
+)
+_ELEMENTS["mixed_no_huge"] = st.one_of(
+    *(_ELEMENTS[r] for r in ("normal", "large", "tiny", "zeros", "ties"))
+)
 # Smooth points for gradient checks: magnitudes well away from 0, no ties.
 _SMOOTH = st.builds(lambda s, v: s * v, _SIGN, st.floats(0.25, 3.0, width=32))
 

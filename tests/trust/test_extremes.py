@@ -6,6 +6,13 @@ finite and representable in the dtype: an operator whose value grows like |x|^k
 (`growth`) must stay finite while 100 |x|^k is below the dtype's largest number, and
 its gradient while 100 |x|^(k-1) is (|x| for k = 1).
 
+Batch norm in training and layer norm are scale-invariant, (c x - mean) / sqrt(var +
+eps) being the same for every c once c^2 var >> eps (`growth = 0`): their values must
+be finite at every magnitude, and equal at 1e5 .. 1e30 to the normalised pattern. In
+float32 the variance of deviations beyond about 1.8e19 overflows to inf; the output
+there is the bias, as PyTorch's batch_norm (its layer_norm gives the bias or nan): a
+documented convention, pinned below.
+
 At +-inf, the activations must give their limits, and softmax, log_softmax and
 cross_entropy must treat -inf logits as masked-out classes. Where nan or inf is the
 right or documented answer (PyTorch gives the same), the test says so.
@@ -128,6 +135,45 @@ def _layer(layer, input_shape, pattern):
 _IMAGE = np.resize(PATTERN, 32)
 
 
+def _in_dtype(tree, dtype):
+    """Float leaves in the sweep's dtype (layers build them in JAX's default float)."""
+
+    def convert(leaf):
+        leaf = np.asarray(leaf)
+        return leaf.astype(dtype) if leaf.dtype.kind == "f" else leaf
+
+    return jax.tree_util.tree_map(convert, tree)
+
+
+def _with_state(layer, input_shape, pattern, *, training: bool):
+    """A layer with running statistics (batch norm): its initial state, then the swept
+    input in training (batch statistics) or evaluation (running mean 0, variance 1)."""
+
+    def build(m, dtype):
+        params = _in_dtype(layer.init(jax.random.key(0), input_shape), dtype)
+        state = _in_dtype(layer.initial_state(input_shape), dtype)
+        leaves, tree = jax.tree_util.tree_flatten(params)
+
+        def run(x, *leaves):
+            params = jax.tree_util.tree_unflatten(tree, leaves)
+            return layer.apply_with_state(params, state, x, training=training)[0]
+
+        return run, (_scaled(pattern.reshape(input_shape), m, dtype), *leaves)
+
+    return build
+
+
+# Rows 0 and 3 of the table hold the largest entries; row 3 is the padding row.
+_INDICES = np.array([[0, 3, 3], [1, 2, 0]])
+
+
+def _embedding(m, dtype):
+    layer = funcnet.Embedding(4, 2, padding_idx=-1)
+    return (lambda table: layer.apply({"weight": table}, _INDICES)), (
+        _scaled(PATTERN.reshape(4, 2), m, dtype),
+    )
+
+
 def _dropout(m, dtype):
     drop = funcnet.Dropout(0.5)
     key = jax.random.key(0)
@@ -203,6 +249,39 @@ SWEEPS = [
     Sweep("Flatten", "Flatten", _layer(funcnet.Flatten(), (2, 4), PATTERN)),
     Sweep("Identity", "Identity", _layer(funcnet.Identity(), (8,), PATTERN)),
     Sweep("Dropout", "Dropout", _dropout),
+    # Normalisations in training are scale-invariant (growth 0): finite at every scale.
+    Sweep(
+        "BatchNorm1d-training",
+        "BatchNorm1d",
+        _with_state(funcnet.BatchNorm1d(4), (3, 4), ROWS, training=True),
+        growth=0,
+    ),
+    # Evaluation with running mean 0 and variance 1 is x / sqrt(1 + eps): growth 1.
+    Sweep(
+        "BatchNorm1d-evaluation",
+        "BatchNorm1d",
+        _with_state(funcnet.BatchNorm1d(4), (3, 4), ROWS, training=False),
+    ),
+    Sweep(
+        "BatchNorm2d-training",
+        "BatchNorm2d",
+        _with_state(funcnet.BatchNorm2d(2), (1, 2, 4, 4), _IMAGE, training=True),
+        growth=0,
+    ),
+    Sweep(
+        "BatchNorm2d-evaluation",
+        "BatchNorm2d",
+        _with_state(funcnet.BatchNorm2d(2), (1, 2, 4, 4), _IMAGE, training=False),
+    ),
+    Sweep("LayerNorm", "LayerNorm", _layer(funcnet.LayerNorm(4), (3, 4), ROWS), growth=0),
+    Sweep(
+        "LayerNorm-2d-no-affine",
+        "LayerNorm",
+        _layer(funcnet.LayerNorm((2, 4), elementwise_affine=False), (4, 2, 4), _IMAGE),
+        growth=0,
+    ),
+    # A lookup copies rows of the table: growth 1 in the table's entries.
+    Sweep("Embedding", "Embedding", _embedding),
     Sweep(
         "Sequential",
         "Sequential",
@@ -274,9 +353,9 @@ def _cotangent(shape) -> np.ndarray:
     return (np.arange(int(np.prod(shape))) % 3 - 0.75).reshape(shape)
 
 
-def _values_and_grads(function, stacked, differentiable: bool):
+def _values_and_grads(function, stacked, differentiable: bool, *, jit: bool = False):
     """Values and VJPs for inputs stacked along a new first axis (one row per magnitude),
-    in a single vmapped call."""
+    in a single vmapped call (compiled as a whole with `jit`)."""
     stacked = [jnp.asarray(a) for a in stacked]
     if not differentiable:
         return np.asarray(jax.vmap(function)(*stacked)), []
@@ -285,7 +364,8 @@ def _values_and_grads(function, stacked, differentiable: bool):
         value, pullback = jax.vjp(function, *arrays)
         return value, pullback(jnp.asarray(_cotangent(value.shape), value.dtype))
 
-    values, grads = jax.vmap(value_and_grads)(*stacked)
+    batched = jax.vmap(value_and_grads)
+    values, grads = (jax.jit(batched) if jit else batched)(*stacked)
     return np.asarray(values), [np.asarray(g) for g in grads]
 
 
@@ -328,6 +408,89 @@ def test_every_operator_is_swept():
     assert set(OPERATORS) <= swept, f"add sweeps for {sorted(set(OPERATORS) - swept)}"
     ids = [sweep.id for sweep in SWEEPS]
     assert len(ids) == len(set(ids))
+
+
+# --- normalisation is scale-invariant -----------------------------------------------
+
+# name -> (layer, input shape, pattern, PyTorch's functional form in training). Every
+# group of the patterns has a spread, so all of them overflow together in float32.
+NORMALISATIONS = {
+    "BatchNorm1d": (
+        funcnet.BatchNorm1d(4),
+        (3, 4),
+        ROWS,
+        lambda t: TF.batch_norm(t, None, None, training=True),
+    ),
+    "BatchNorm2d": (
+        funcnet.BatchNorm2d(2),
+        (1, 2, 4, 4),
+        _IMAGE,
+        lambda t: TF.batch_norm(t, None, None, training=True),
+    ),
+    "LayerNorm": (funcnet.LayerNorm(4), (2, 4), ROWS[:2], lambda t: TF.layer_norm(t, (4,))),
+}
+LARGE = (1e5, 1e10, 1e20, 1e30)
+# Where the patterns' squared deviations from the mean exceed float32's largest number.
+FLOAT32_OVERFLOW = (1e20, 1e30)
+
+
+def _normalised(name: str, magnitudes: tuple[float, ...], dtype: str):
+    """Values and input gradients (for `_cotangent`) of a normalisation of the pattern
+    scaled by each magnitude, stacked along a first axis (one vmapped call)."""
+    layer, shape, pattern, _ = NORMALISATIONS[name]
+    if layer.stateful:
+        build = _with_state(layer, shape, pattern, training=True)
+    else:
+        build = _layer(layer, shape, pattern)
+    built = [build(magnitude, dtype) for magnitude in magnitudes]
+    stacked = [np.stack(parts) for parts in zip(*(arrays for _, arrays in built), strict=True)]
+    values, grads = _values_and_grads(built[0][0], stacked, differentiable=True, jit=True)
+    return values, grads[0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NORMALISATIONS)
+def test_normalisation_is_scale_invariant(name, dtype):
+    """y(c x) = y(x) and c grad(c x) = grad(x) once c^2 var >> eps: at 1e5 .. 1e30 the
+    values, and the gradients times c, are those at 1e10 in float64 (eps negligible),
+    except where float32's squares overflow (the next test)."""
+    values, grads = _normalised(name, LARGE, "float64")
+    expected_value, expected_grad = values[1], grads[1] * LARGE[1]  # at 1e10
+    if dtype == "float32":
+        magnitudes = tuple(m for m in LARGE if m not in FLOAT32_OVERFLOW)
+        values, grads = _normalised(name, magnitudes, dtype)
+    else:
+        magnitudes = LARGE
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    for value, grad, magnitude in zip(values, grads, magnitudes, strict=True):
+        what = f"{name} at |x| = {magnitude:g}"
+        atol = rtol * np.abs(expected_value).max()
+        np.testing.assert_allclose(value, expected_value, rtol=rtol, atol=atol, err_msg=what)
+        atol = rtol * np.abs(expected_grad).max()
+        np.testing.assert_allclose(
+            grad * magnitude, expected_grad, rtol=rtol, atol=atol, err_msg=what
+        )
+
+
+@pytest.mark.parametrize("name", NORMALISATIONS)
+def test_float32_variance_overflow_gives_the_bias(name):
+    """In float32 the patterns' deviations times 1e20 square beyond the largest number:
+    the variance is inf and x_hat = (x - mean) / sqrt(inf) = 0, so the output is the
+    bias (0 here) and the gradient 0, where the exact answer is the normalised pattern.
+    PyTorch's batch_norm gives 0 too; its layer_norm gives 0 for some rows and nan for
+    others. The registry's conventions say so."""
+    _, shape, pattern, reference = NORMALISATIONS[name]
+    values, grads = _normalised(name, FLOAT32_OVERFLOW, "float32")
+    np.testing.assert_array_equal(values, 0.0)
+    np.testing.assert_array_equal(grads, 0.0)
+    for magnitude, value in zip(FLOAT32_OVERFLOW, values, strict=True):
+        x = _scaled(pattern.reshape(shape), magnitude, "float32")
+        expected = reference(torch.tensor(x)).numpy()
+        if name == "LayerNorm":  # nan in some rows, and the bias where it is not
+            assert np.isnan(expected).any()
+            expected = np.where(np.isnan(expected), 0, expected)
+        np.testing.assert_array_equal(expected, value)
+    assert any("1.8e19" in convention for convention in OPERATORS[name].conventions)
 
 
 # --- +-inf ---------------------------------------------------------------------------

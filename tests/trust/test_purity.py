@@ -2,9 +2,10 @@
 the same inputs gives a bit-identical result.
 
 Inputs are passed as writable numpy arrays (JAX arrays cannot be mutated, numpy arrays
-can), and layer parameters as plain dicts and tuples of them. Module-level state is
-every global of every funcnet module, the attributes of funcnet's classes, JAX's
-configuration, and the global generators of numpy and `random`.
+can), and layer parameters (and batch norm's running statistics) as plain dicts and
+tuples of them. Module-level state is every global of every funcnet module, the
+attributes of funcnet's classes, JAX's configuration, and the global generators of
+numpy and `random`.
 """
 
 from __future__ import annotations
@@ -113,7 +114,27 @@ LAYERS = {
     "Softmax": (funcnet.Softmax(), (3, 4)),
     "Softplus": (funcnet.Softplus(2.0, 5.0), (3, 4)),
     "Tanh": (funcnet.Tanh(), (3, 4)),
+    "BatchNorm1d": (funcnet.BatchNorm1d(4, momentum=None), (3, 4, 2)),
+    "BatchNorm2d": (funcnet.BatchNorm2d(2), (2, 2, 3, 3)),
+    "LayerNorm": (funcnet.LayerNorm((2, 3)), (4, 2, 3)),
+    "Embedding": (funcnet.Embedding(5, 3, padding_idx=0), (2, 4)),
 }
+
+
+def _input(layer, shape) -> np.ndarray:
+    """A writable numpy input: indices for an embedding, floats for the others."""
+    rng = np.random.default_rng(0)
+    if isinstance(layer, funcnet.Embedding):
+        return rng.integers(0, layer.num_embeddings, size=shape)
+    return rng.normal(size=shape)
+
+
+def _run(layer, params, state, x):
+    """apply, or apply_with_state for a layer with running statistics."""
+    options = {"key": jax.random.key(1), "training": True}
+    if layer.stateful:
+        return layer.apply_with_state(params, state, x, **options)
+    return layer.apply(params, x, **options)
 
 
 def test_every_registered_layer_is_checked_here():
@@ -125,16 +146,17 @@ def test_every_registered_layer_is_checked_here():
 def test_layers_do_not_mutate_params_inputs_or_themselves(name):
     layer, shape = LAYERS[name]
     params = jax.tree_util.tree_map(np.array, layer.init(jax.random.key(0), shape))
-    x = np.random.default_rng(0).normal(size=shape)
-    params_copy, x_copy = copy.deepcopy((params, x))
+    layer_state = jax.tree_util.tree_map(np.array, layer.initial_state(shape))
+    x = _input(layer, shape)
+    params_copy, layer_state_copy, x_copy = copy.deepcopy((params, layer_state, x))
     identity = (repr(layer), hash(layer))
-    options = {"key": jax.random.key(1), "training": True}
-    first = layer.apply(params, x, **options)
+    first = _run(layer, params, layer_state, x)
     state = module_state()
-    second = layer.apply(params, x, **options)
+    second = _run(layer, params, layer_state, x)
     assert module_state() == state
     assert _same_bytes(first, second)
     _assert_unchanged(params_copy, params, f"{name}: params")
+    _assert_unchanged(layer_state_copy, layer_state, f"{name}: state")
     _assert_unchanged(x_copy, x, f"{name}: input")
     assert (repr(layer), hash(layer)) == identity
 
