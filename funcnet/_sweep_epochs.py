@@ -1,4 +1,4 @@
-"""A sweep's compiled calls: one epoch of many runs, their validation, and how runs are chunked.
+"""A sweep's compiled call: one epoch of many runs and their validation; how runs are chunked.
 
 The epoch is `funcnet.train.epoch_function` — the very function `fit` jits — vmapped
 over the run axis. Runs of different models choose their train step with
@@ -28,53 +28,76 @@ def _where_runs(keep: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
     return jnp.where(keep.reshape(keep.shape + (1,) * (new.ndim - 1)), new, old)
 
 
+class EpochCall(NamedTuple):
+    """A chunk's compiled epoch and the names of the figures its report holds.
+
+    Attributes:
+        run: `run(index, alive, state, x, y, validation) -> (state, alive, report)`,
+            jitted; `validation` is `(x, y)` or `()`.
+        names: the figures in the report's first columns, in order (filled in when
+            `run` is first traced); the last four columns are the step of the first
+            non-finite loss (-1 if none), that loss, whether the run was alive before
+            the epoch, and whether it is after.
+    """
+
+    run: Callable
+    names: list[str]
+
+
+def _switched(functions: Sequence[Callable], index: jax.Array) -> Callable:
+    """The function of `functions` that `index` picks: `lax.switch` unless there is one."""
+    if len(functions) == 1:
+        return functions[0]
+    return lambda *args: jax.lax.switch(index, functions, *args)
+
+
 @functools.lru_cache(maxsize=32)
 def compiled_epoch(
-    models: tuple[Layer, ...], loss_fn: Callable, optimizer: Any, batch_size: int, drop_last: bool
-) -> Callable:
-    """`epoch(index, alive, state, x, y) -> (state, means, bad, loss, alive)`, jitted.
+    models: tuple[Layer, ...],
+    loss_fn: Callable,
+    optimizer: Any,
+    batch_size: int,
+    drop_last: bool,
+) -> EpochCall:
+    """One epoch of a chunk of runs, then their validation, as one compiled call.
 
-    `index` `(runs,)` picks each run's model in `models`; `state` is stacked. A run
-    whose epoch met a non-finite loss or parameter (`bad >= 0`, the step, as `fit`
-    reports it), or that was not `alive`, keeps the state it started from, so no run
-    ever holds non-finite parameters; the returned `alive` says which runs trained.
+    `index` `(runs,)` picks each run's model in `models`; `state` is stacked. Each run
+    trains as `fit`'s epoch does (`epoch_function`) and is scored on the validation
+    data as `evaluate` scores it. A run whose epoch met a non-finite loss or parameter,
+    or that was not `alive`, keeps the state it started from, so no run ever holds
+    non-finite parameters. Every figure comes back in one `(runs, columns)` report, so
+    the host waits for one transfer per chunk and epoch.
     """
     steps = [step_function(model, loss_fn, optimizer) for model in models]
+    forwards = [lambda p, s, v, m=m: _forward(m, p, s, v)[0] for m in models]
+    names: list[str] = []
 
-    def one(index, state, x, y):
-        if len(steps) == 1:
-            step = steps[0]
-        else:
-            step = lambda s, batch: jax.lax.switch(index, steps, s, batch)  # noqa: E731
-        return epoch_function(step, batch_size, drop_last)(state, x, y)
+    def one(index, state, x, y, validation):
+        epoch = epoch_function(_switched(steps, index), batch_size, drop_last)
+        new, means, (bad, loss) = epoch(state, x, y)
+        if validation:
+            outputs = _switched(forwards, index)(new.params, new.model_state, validation[0])
+            scores = _metrics(outputs, validation[1], loss_fn(outputs, validation[1]))
+            means = {**means, **{f"val_{name}": value for name, value in scores.items()}}
+        return new, means, bad, loss
 
-    many = jax.vmap(one, in_axes=(0, 0, None, None))
+    many = jax.vmap(one, in_axes=(0, 0, None, None, None))
 
-    def epoch(index, alive, state, x, y):
-        new, means, (bad, loss) = many(index, state, x, y)
+    def run(index, alive, state, x, y, validation):
+        new, means, bad, loss = many(index, state, x, y, validation)
         kept = alive & (bad < 0)
         new = jax.tree.map(functools.partial(_where_runs, kept), new, state)
-        return new, means, bad, loss, kept
+        names[:] = sorted(means, key=_figure_order)
+        columns = [means[name] for name in names] + [bad, loss, alive, kept]
+        dtype = means["loss"].dtype
+        return new, kept, jnp.stack([column.astype(dtype) for column in columns], axis=1)
 
-    return jax.jit(epoch)
+    return EpochCall(jax.jit(run), names)
 
 
-@functools.lru_cache(maxsize=32)
-def compiled_validation(models: tuple[Layer, ...], loss_fn: Callable) -> Callable:
-    """`validate(index, params, model_state, x, y) -> metrics`, each `(runs,)`, jitted.
-
-    Each run as `evaluate` scores it: its model in evaluation mode on all of `x`.
-    """
-    forwards = [lambda p, s, v, m=m: _forward(m, p, s, v)[0] for m in models]
-
-    def one(index, params, model_state, x, y):
-        if len(forwards) == 1:
-            outputs = forwards[0](params, model_state, x)
-        else:
-            outputs = jax.lax.switch(index, forwards, params, model_state, x)
-        return _metrics(outputs, y, loss_fn(outputs, y))
-
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None, None)))
+def _figure_order(name: str) -> tuple[bool, bool, str]:
+    """Training figures before validation ones, the loss first in each, as `fit` prints."""
+    return name.startswith("val_"), name.removeprefix("val_") != "loss", name
 
 
 class Chunk(NamedTuple):

@@ -2,8 +2,8 @@
 
 The models, seeds, optimizer and hyperparameter values `sweep` is given are checked
 here, in Python, before anything compiles; each error names the argument at fault
-and what was expected. `initial_states` then builds every run's first `TrainState`
-in one compiled call.
+and what was expected. `initial_states` then makes every run's first `TrainState` as
+`fit` makes it, and stacks them along the run axis.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from funcnet._names import dotted_names
@@ -69,6 +68,13 @@ def _difference(first: dict[str, str], other: dict[str, str]) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=64)
+def _shapes_of(model: Layer, shape: tuple[int, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """The names, shapes and dtypes of a model's parameters and of its state."""
+    params = jax.eval_shape(lambda key: model.init(key, shape), jax.random.key(0))
+    return _shapes(params), _shapes(model.initial_state(shape))
+
+
 def check_same_structure(models: Sequence[Layer], shape: tuple[int, ...]) -> None:
     """Every model's params and state must be shaped like the first model's.
 
@@ -78,11 +84,9 @@ def check_same_structure(models: Sequence[Layer], shape: tuple[int, ...]) -> Non
     Raises:
         ValueError: naming the first model that differs, and the first entry.
     """
-    key = jax.random.key(0)
     first = None
     for index, model in enumerate(models):
-        params = jax.eval_shape(lambda k, m=model: m.init(k, shape), key)
-        shapes = (_shapes(params), _shapes(model.initial_state(shape)))
+        shapes = _shapes_of(model, tuple(shape))
         if first is None:
             first = shapes
             continue
@@ -218,25 +222,23 @@ def _check_names(factory: Callable, names: tuple[str, ...]) -> None:
         )
 
 
-def run_keys(seeds: Sequence[int]) -> tuple[jax.Array, jax.Array]:
-    """`(init_keys, train_keys)`, each `(runs,)`: `jax.random.split(jax.random.key(seed))`."""
-    keys = jnp.stack([jax.random.key(seed) for seed in seeds])
-    pairs = jax.vmap(jax.random.split)(keys)
-    return pairs[:, 0], pairs[:, 1]
-
-
 @functools.lru_cache(maxsize=32)
-def _compiled_init(models: tuple[Layer, ...], spec: OptimizerSpec, shape: tuple[int, ...]):
-    def one(index, init_key, train_key, values):
-        branches = [lambda k, m=m: (m.init(k, shape), m.initial_state(shape)) for m in models]
-        if len(models) == 1:
-            params, model_state = branches[0](init_key)
-        else:
-            params, model_state = jax.lax.switch(index, branches, init_key)
-        opt_state = spec.init(params, values)
-        return TrainState(params, opt_state, jnp.zeros((), jnp.int32), train_key, model_state)
+def _compiled_init(model: Layer, spec: OptimizerSpec, shape: tuple[int, ...]):
+    """One run's first state from its seed's key, compiled once per model."""
 
-    return jax.jit(jax.vmap(one))
+    def first(key: jax.Array, values: dict[str, Any]) -> TrainState:
+        init_key, train_key = jax.random.split(key)
+        params = model.init(init_key, shape)
+        opt_state = spec.init(params, values)
+        step = jnp.zeros((), jnp.int32)
+        return TrainState(params, opt_state, step, train_key, model.initial_state(shape))
+
+    return jax.jit(first)
+
+
+def state_like(model: Layer, spec: OptimizerSpec, shape, values: Mapping[str, Any]) -> Any:
+    """The shapes and dtypes of one run's first `TrainState`, computing nothing."""
+    return jax.eval_shape(_compiled_init(model, spec, tuple(shape)), jax.random.key(0), values)
 
 
 def initial_states(
@@ -244,13 +246,17 @@ def initial_states(
 ) -> TrainState:
     """The stacked first `TrainState` of `runs`, whose models are indices into `models`.
 
-    Each run's is `fit`'s: `init_state(model.init(init_key, shape), optimizer, train_key,
-    model.initial_state(shape))`, computed for all the runs in one compiled call.
+    Each run's state is made as `fit` makes it from the run's keys,
+    `init_key, train_key = jax.random.split(jax.random.key(seed))`:
+    `init_state(model.init(init_key, shape), optimizer, train_key,
+    model.initial_state(shape))`, with the run's own hyperparameters in the optimizer
+    state; one compiled call per run, then the states are stacked along a new leading
+    run axis.
     """
-    init_keys, train_keys = run_keys([run.seed for run in runs])
-    index = jnp.asarray([run.model for run in runs], jnp.int32)
-    values = {
-        name: jnp.asarray(np.array([run.hyperparameters[name] for run in runs]))
-        for name in spec.names
-    }
-    return _compiled_init(models, spec, tuple(shape))(index, init_keys, train_keys, values)
+    states = [
+        _compiled_init(models[run.model], spec, tuple(shape))(
+            jax.random.key(run.seed), run.hyperparameters
+        )
+        for run in runs
+    ]
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)

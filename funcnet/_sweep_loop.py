@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from funcnet._sweep_epochs import Chunk
+from funcnet._sweep_epochs import Chunk, EpochCall
 
 
 class Progress:
@@ -75,10 +75,10 @@ class Records:
 
 
 class ChunkState:
-    """One chunk's runs: their compiled calls and where their state stands."""
+    """One chunk's runs: their compiled epoch and where their state stands."""
 
-    def __init__(self, chunk: Chunk, epoch_fn: Callable, validate: Callable | None, state, place):
-        self.chunk, self.epoch_fn, self.validate = chunk, epoch_fn, validate
+    def __init__(self, chunk: Chunk, epoch: EpochCall, state: Any, place: Callable) -> None:
+        self.chunk, self.epoch = chunk, epoch
         self.state = state
         self.index = place(jnp.asarray(_local_models(chunk), jnp.int32))
         self.alive = place(jnp.ones(len(chunk.runs), bool))
@@ -101,36 +101,25 @@ def stacked(chunks: Sequence[ChunkState], states: Sequence[Any]) -> Any:
     )
 
 
-def _figure_order(name: str) -> tuple[bool, bool, str]:
-    """Training figures before validation ones, the loss first in each, as `fit` prints."""
-    return name.startswith("val_"), name.removeprefix("val_") != "loss", name
-
-
 def run_epoch(parts: Sequence[ChunkState], setup: Any, records: Records, epoch: int):
     """Train every chunk one epoch: `(states, alive, [(run, step, loss) newly diverged])`.
 
     `setup` brings the training `data` and the `validation` data (or None).
     """
-    data, validation = setup.data, setup.validation
+    validation = () if setup.validation is None else setup.validation
     start = time.perf_counter()
-    outputs = [part.epoch_fn(part.index, part.alive, part.state, *data) for part in parts]
-    scores = []
-    if validation is not None:
-        scores = [
-            part.validate(part.index, new.params, new.model_state, *validation)
-            for part, (new, *_) in zip(parts, outputs, strict=True)
-        ]
+    outputs = [
+        part.epoch.run(part.index, part.alive, part.state, *setup.data, validation)
+        for part in parts
+    ]
     diverged = []
-    for number, (part, output) in enumerate(zip(parts, outputs, strict=True)):
-        score = scores[number] if scores else {}
-        means, bad, loss, kept, alive, score = jax.device_get((*output[1:], part.alive, score))
-        count = part.chunk.count
-        named = {**means, **{f"val_{k}": v for k, v in score.items()}}
-        for name in sorted(named, key=_figure_order):
-            values = named[name]
-            values = np.where(kept, np.asarray(values, np.float64), np.nan)[:count]
-            records.put(name, epoch, part.real, values)
-        for local in np.flatnonzero(alive[:count] & ~kept[:count]):
+    for part, (_, _, report) in zip(parts, outputs, strict=True):
+        report = np.asarray(jax.device_get(report), np.float64)[: part.chunk.count]
+        bad, loss, alive, kept = report[:, -4:].T
+        kept = kept.astype(bool)
+        for column, name in enumerate(part.epoch.names):
+            records.put(name, epoch, part.real, np.where(kept, report[:, column], np.nan))
+        for local in np.flatnonzero(alive.astype(bool) & ~kept):
             diverged.append((part.real[local], int(bad[local]), float(loss[local])))
     records.seconds.append(time.perf_counter() - start)
-    return [output[0] for output in outputs], [output[4] for output in outputs], diverged
+    return [output[0] for output in outputs], [output[1] for output in outputs], diverged

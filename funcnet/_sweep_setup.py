@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
-import numpy as np
 
 from funcnet import _sweep_epochs as epochs_
 from funcnet import _sweep_grid as grid_
@@ -83,23 +82,12 @@ def on_mesh(setup: Setup, mesh: Any) -> tuple[Setup, Any]:
     return setup._replace(data=devices.replicate(setup.data, grid), validation=validation), grid
 
 
-def _state_like(setup: Setup) -> Any:
-    """Shapes of one run's state (params, optimizer state, model state), for the estimate."""
-    model, shape = setup.models[0], setup.data[0].shape
-    values = {name: np.float32(value) for name, value in setup.runs[0].hyperparameters.items()}
-
-    def build(key):
-        params = model.init(key, shape)
-        return params, setup.spec.init(params, values), model.initial_state(shape)
-
-    return jax.eval_shape(build, jax.random.key(0))
-
-
 def _chunk_size(setup: Setup, max_parallel: Any, batch_size: int, count: int) -> int:
     if max_parallel is not None:
         return positive_int(max_parallel, "max_parallel", OWNER)
     x, y = setup.data
-    per_run = epochs_.bytes_per_run(setup.models, _state_like(setup), x, y, batch_size)
+    like = grid_.state_like(setup.models[0], setup.spec, x.shape, setup.runs[0].hyperparameters)
+    per_run = epochs_.bytes_per_run(setup.models, like, x, y, batch_size)
     return epochs_.automatic_parallel(per_run, count)
 
 
@@ -122,10 +110,7 @@ def parts(setup: Setup, loss_fn, batch_size, drop_last, max_parallel, grid) -> l
         runs = _local(setup.runs, chunk)
         state = place(grid_.initial_states(models, setup.spec, runs, setup.data[0].shape))
         epoch = epochs_.compiled_epoch(models, loss_fn, optimizer, batch_size, drop_last)
-        validate = None
-        if setup.validation is not None:
-            validate = epochs_.compiled_validation(models, loss_fn)
-        chunks.append(ChunkState(chunk, epoch, validate, state, place))
+        chunks.append(ChunkState(chunk, epoch, state, place))
     return chunks
 
 

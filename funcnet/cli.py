@@ -1,10 +1,11 @@
-"""The `funcnet` command line: `demo`, `train`, `evaluate` and `graph`.
+"""The `funcnet` command line: `demo`, `train`, `evaluate`, `sweep` and `graph`.
 
 Every failure is one line on stderr, `funcnet COMMAND: error: ...`, naming the flag
 or file at fault and what was expected, and the exit status says what happened:
-0 success, 1 training diverged, 2 a usage error (a bad flag, an unusable `--out` or
-run directory, an invalid `config.json` or checkpoint), 130 interrupted (Ctrl-C or
-SIGTERM; `funcnet train` saves the completed epochs and says how to resume).
+0 success, 1 training diverged (for `sweep`: every run did), 2 a usage error (a bad
+flag, an unusable `--out` or run directory, an invalid `config.json` or checkpoint),
+130 interrupted (Ctrl-C or SIGTERM; `funcnet train` saves the completed epochs and
+says how to resume, `funcnet sweep` writes nothing).
 """
 
 from __future__ import annotations
@@ -229,6 +230,13 @@ def _version() -> str:
         return __version__
 
 
+def add_sweep_command(commands: Any, epilog: str) -> None:
+    """`funcnet sweep`, whose flags and handler live beside what it runs."""
+    from funcnet._sweep_command import add_parser
+
+    add_parser(commands, epilog)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `funcnet` command.
 
@@ -260,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("directory", help="a run directory written by `funcnet train`")
     evaluate.set_defaults(handler=_evaluate)
+    add_sweep_command(commands, EXIT_STATUS)
     _add_graph(commands)
     return parser
 
@@ -279,11 +288,20 @@ def _interrupted(arguments: argparse.Namespace, error: KeyboardInterrupt) -> str
         return f"interrupted; {directory} is unchanged; resume with: {_resume_hint(directory)}"
     if arguments.command == "train":
         return "interrupted before the first epoch completed; nothing was written"
+    if arguments.command == "sweep":
+        done = getattr(error, "epoch", 0)
+        epochs = f"{done} completed epoch{'' if done == 1 else 's'}"
+        return f"interrupted after {epochs}; nothing was written"
     return "interrupted"
 
 
-def _diverged(error: Any) -> str:
+def _diverged(error: Any, command: str) -> str:
     step = "" if error.step is None else f" (step {error.step})"
+    if command == "sweep":
+        return (
+            f"every run diverged: the last loss became {error.loss} in epoch {error.epoch}"
+            f"{step}; nothing was written. Use smaller --lr values (try a tenth)."
+        )
     return (
         f"training diverged: the loss became {error.loss} in epoch {error.epoch}{step}; "
         "nothing was written. Use a smaller --lr (try a tenth), or check the data."
@@ -330,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: {_interrupted(arguments, error)}", file=sys.stderr)
             return 130
         except DivergenceError as error:
-            print(f"{name}: error: {_diverged(error)}", file=sys.stderr)
+            print(f"{name}: error: {_diverged(error, arguments.command)}", file=sys.stderr)
             return 1
         except (_UsageError, ValueError, OSError, ImportError) as error:
             print(f"{name}: error: {_describe(error, arguments)}", file=sys.stderr)

@@ -260,13 +260,13 @@ def test_an_interrupt_stops_the_sweep_after_the_running_epoch(monkeypatch, float
         epoch = compiled(*args)
 
         def run(*arrays):
-            out = epoch(*arrays)
+            out = epoch.run(*arrays)
             calls.append(1)
             if len(calls) == 2:
                 signal.raise_signal(signal.SIGINT)
             return out
 
-        return run
+        return epoch._replace(run=run)
 
     monkeypatch.setattr(_sweep_epochs, "compiled_epoch", interrupting)
     with pytest.raises(SweepInterrupted, match="after 2 completed epochs") as error:
@@ -517,3 +517,4 @@ def test_mlp_refuses_bad_arguments(arguments, error, message):
     *sizes, activation = arguments
     with pytest.raises(error, match=message):
         mlp(*sizes, activation=activation)
+
