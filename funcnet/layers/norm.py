@@ -96,7 +96,7 @@ class _BatchNorm(Layer):
             raise ShapeError(
                 f"expected {ranks} input (got {len(input_shape)}D input)",
                 layer=repr(self),
-                detail=f"normalises inputs of rank {ranks} but receives shape {input_shape}",
+                detail=f"normalises {ranks} inputs but receives shape {input_shape}",
                 hint=f"give it inputs of shape {self._usage()}.",
             )
         if input_shape[1] != self.num_features:
@@ -195,6 +195,8 @@ class _BatchNorm(Layer):
             return self._affine(params, y), state
         y, mean, var, count = self._batch_statistics(params, x)
         tracked = state["num_batches_tracked"] + 1
+        if count == 0:  # an empty batch counts, but has no statistics: PyTorch keeps them
+            return y, {**state, "num_batches_tracked": tracked}
         # momentum=None: PyTorch's cumulative average, weight 1/t for the t-th batch.
         factor = 1.0 / tracked if self.momentum is None else self.momentum
         mean, var = jax.lax.stop_gradient((mean, var * (count / (count - 1))))
