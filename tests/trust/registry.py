@@ -474,6 +474,35 @@ def _avgpool_scale(case: Case, cotangent: np.ndarray) -> float:
 
 
 @st.composite
+def _maxunpool_case(draw, dtype, smooth=False):
+    """Maxima and their indices from PyTorch's max pooling of distinct values."""
+    config, size = draw(_pool_geometry(dilated=False))
+    del config["ceil_mode"]
+    # Windows that do not overlap pick distinct indices: with a repeated index the
+    # forward value is one of the values while the gradient (PyTorch's) adds up all.
+    config["stride"] = None
+    assume(_windows_touch_input({**config, "dilation": 1, "ceil_mode": False}, size))
+    shape = (*draw(_batch(smooth)), draw(st.sampled_from([1, 2])), *size)
+    source = torch.tensor(draw(distinct(shape, dtype)))
+    pooled, indices = TF.max_pool2d(source, **config, return_indices=True)
+    # The pooled input's size: unpooling to it is within a stride of the default.
+    return Case(
+        (pooled.numpy(),), data=(indices.numpy(),), kwargs={"output_size": size}, config=config
+    )
+
+
+def _maxunpool_funcnet(case: Case):
+    layer = funcnet.MaxUnpool2d(**case.config)
+    return lambda x: layer.apply({}, (x, case.data[0]), output_size=case.kwargs["output_size"])
+
+
+def _maxunpool_torch(case: Case):
+    indices = torch.tensor(case.data[0])
+    size = case.kwargs["output_size"]
+    return lambda t: TF.max_unpool2d(t, indices, **case.config, output_size=size)
+
+
+@st.composite
 def _dropout_case(draw, dtype, smooth=False):
     shape = draw(shapes(0, 3, smooth=smooth))
     config = {
@@ -1256,6 +1285,17 @@ _LAYERS = [
         "torch.nn.functional.avg_pool2d",
         ("cells a ceil-mode window reaches past the padding never count, as PyTorch",),
         scale=_avgpool_scale,
+    ),
+    _layer(
+        "MaxUnpool2d",
+        _maxunpool_case,
+        _maxunpool_funcnet,
+        _maxunpool_torch,
+        "torch.nn.functional.max_unpool2d",
+        (
+            "the gradient gathers the output's gradient at the indices, as PyTorch",
+            "windows that overlap (a repeated index) are left to tests/test_torch_arguments.py",
+        ),
     ),
     _layer(
         "Dropout",

@@ -230,6 +230,14 @@ def _metric(name, **kwargs):
     )
 
 
+def _unpool(m, dtype):
+    """Max unpooling of the pattern's 2x2 maxima, at the positions max pooling found."""
+    image = _IMAGE.reshape(1, 2, 4, 4)
+    pooled, indices = funcnet.MaxPool2d(2, return_indices=True)({}, image)
+    layer = funcnet.MaxUnpool2d(2)
+    return (lambda x: layer.apply({}, (x, indices))), (_scaled(np.asarray(pooled), m, dtype),)
+
+
 _PROBABILITIES = np.array([[0.0, 0.5, 0.5, 0.0], [1.0, 0.0, 0.0, 0.0], [0.2, 0.2, 0.3, 0.3]])
 
 SWEEPS = [
@@ -246,6 +254,7 @@ SWEEPS = [
         "AvgPool2d",
         _layer(funcnet.AvgPool2d(3, 2, padding=1), (1, 2, 4, 4), _IMAGE),
     ),
+    Sweep("MaxUnpool2d", "MaxUnpool2d", _unpool),
     Sweep("Flatten", "Flatten", _layer(funcnet.Flatten(), (2, 4), PATTERN)),
     Sweep("Identity", "Identity", _layer(funcnet.Identity(), (8,), PATTERN)),
     Sweep("Dropout", "Dropout", _dropout),

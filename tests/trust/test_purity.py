@@ -95,6 +95,7 @@ LAYERS = {
     "Conv2d": (funcnet.Conv2d(2, 4, 3, padding=1, groups=2), (2, 2, 5, 5)),
     "MaxPool2d": (funcnet.MaxPool2d(2, dilation=2, ceil_mode=True), (1, 2, 5, 5)),
     "AvgPool2d": (funcnet.AvgPool2d(3, 2, padding=1), (1, 2, 5, 5)),
+    "MaxUnpool2d": (funcnet.MaxUnpool2d(2), (1, 2, 3, 3)),
     "Dropout": (funcnet.Dropout(0.5), (3, 4)),
     "Flatten": (funcnet.Flatten(), (2, 3, 4)),
     "Identity": (funcnet.Identity(), (3,)),
@@ -122,10 +123,13 @@ LAYERS = {
 
 
 def _input(layer, shape) -> np.ndarray:
-    """A writable numpy input: indices for an embedding, floats for the others."""
+    """A writable numpy input: indices for an embedding, a pair for unpooling, else floats."""
     rng = np.random.default_rng(0)
     if isinstance(layer, funcnet.Embedding):
         return rng.integers(0, layer.num_embeddings, size=shape)
+    if isinstance(layer, funcnet.MaxUnpool2d):  # max pooling's (values, indices) pair
+        pooled = funcnet.MaxPool2d(2, return_indices=True)({}, rng.normal(size=(1, 2, 6, 6)))
+        return tuple(np.array(part) for part in pooled)
     return rng.normal(size=shape)
 
 
