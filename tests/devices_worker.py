@@ -108,7 +108,7 @@ class _Problem:
         scores = funcnet.evaluate(
             self.model, state, test, loss_fn=funcnet.cross_entropy, devices=devices
         )
-        outputs = funcnet.predict(self.model, state, test.x, batch_size=100, devices=devices)
+        outputs = funcnet.predict(self.model, state, test.x, batch_size=120, devices=devices)
         specs = {str(getattr(a.sharding, "spec", "one device")) for a in jax.tree.leaves(state)}
         return {
             **_params(label, state),
