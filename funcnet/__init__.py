@@ -16,7 +16,7 @@ Examples:
     ['0.bias', '0.weight', '2.bias', '2.weight']
 """
 
-from funcnet import checkpoint, data, init, models
+from funcnet import checkpoint, data, devices, init, models
 from funcnet._checking import checked
 from funcnet.activations import (
     elu,
@@ -85,6 +85,7 @@ from funcnet.params import (
     state_dict,
     summary,
 )
+from funcnet.sweep import SweepHistory, SweepInterrupted, SweepRun, select_run, sweep
 from funcnet.train import (
     TrainState,
     evaluate,
@@ -129,6 +130,9 @@ __all__ = [
     "Softplus",
     "StateDictError",
     "Summary",
+    "SweepHistory",
+    "SweepInterrupted",
+    "SweepRun",
     "Tanh",
     "TrainState",
     "TrainingInterrupted",
@@ -141,6 +145,7 @@ __all__ = [
     "count_parameters",
     "cross_entropy",
     "data",
+    "devices",
     "elu",
     "evaluate",
     "f1_score",
@@ -165,6 +170,7 @@ __all__ = [
     "predict",
     "recall",
     "relu",
+    "select_run",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
@@ -173,5 +179,6 @@ __all__ = [
     "state_dict",
     "steps_per_epoch",
     "summary",
+    "sweep",
     "tanh",
 ]

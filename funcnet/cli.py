@@ -84,17 +84,29 @@ def _train(arguments: argparse.Namespace) -> int:
     given = {name: getattr(arguments, name) for name in _SETTINGS}
     given = {name: value for name, value in given.items() if value is not None}
     progress = not arguments.no_progress
+    devices = _devices(arguments.devices)
     if arguments.resume is not None:
         _check_resume(arguments, given)
-        result = experiment.resume_run(arguments.resume, progress=progress)
+        result = experiment.resume_run(arguments.resume, progress=progress, devices=devices)
     else:
         config = experiment.Config(**given)
         result = experiment.train_run(
-            config, arguments.out, force=arguments.force, progress=progress
+            config, arguments.out, force=arguments.force, progress=progress, devices=devices
         )
     print(_scores(result.val_accuracy, result.val_loss))
     print(f"wrote {', '.join(result.files)} to {result.directory}")
     return 0
+
+
+def _devices(count: int | None) -> Any:
+    """The mesh of `--devices N`, announced on stdout; None without the flag."""
+    if count is None:
+        return None
+    from funcnet import devices
+
+    mesh = devices.mesh(count)
+    print(f"training on {devices.describe(mesh)}", flush=True)
+    return mesh
 
 
 def _evaluate(arguments: argparse.Namespace) -> int:
@@ -216,6 +228,13 @@ def _add_train(commands: Any) -> None:
         "other setting flags must agree with them (default: start a new run)",
     )
     option("--no-progress", action="store_true", help="no per-epoch lines (default: off)")
+    option(
+        "--devices",
+        type=int,
+        metavar="N",
+        help="train data parallel on the first N of jax.devices(), each batch split over "
+        "them; --batch-size must be a multiple of N (default: the default device)",
+    )
     train.set_defaults(handler=_train)
 
 

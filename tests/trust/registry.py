@@ -1424,6 +1424,12 @@ NOT_OPERATORS = {
     "steps_per_epoch": "arithmetic on counts: tests/test_train.py",
     "checkpoint": "a module: tests/test_checkpoint.py",
     "data": "a module: tests/test_data.py",
+    "devices": "a module: tests/test_devices.py",
+    "sweep": "training many runs at once: tests/test_sweep.py",
+    "select_run": "indexing a stacked state: tests/test_sweep.py",
+    "SweepRun": "a run's configuration: tests/test_sweep.py",
+    "SweepHistory": "a sweep's per-run figures: tests/test_sweep.py",
+    "SweepInterrupted": "an exception of sweep: tests/test_sweep.py",
     "init": "a module of initializers: tests/test_init.py",
     "models": "a module of ready-made Sequentials of registered layers: tests/test_layers.py",
 }
