@@ -175,7 +175,7 @@ def run_sweep(
 
 def report_lines(history: SweepHistory) -> list[str]:
     """The summary `funcnet sweep` prints: one line per group of seeds, then the best run."""
-    rows = _sweep_report.summary(history, "val_accuracy")
+    rows = _sweep_report.summary(history, "val_accuracy", ["model", "learning_rate"])
     width = max(len("activation"), *(len(row["model"]) for row in rows))
     lines = [f"{'activation':<{width}}  lr        validation accuracy over seeds"]
     for row in rows:

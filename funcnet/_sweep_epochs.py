@@ -19,8 +19,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from funcnet._epochs import forward, metrics
 from funcnet.layers import Layer, Sequential
-from funcnet.train import _forward, _metrics, epoch_function, step_function
+from funcnet.train import epoch_function, step_function
 
 
 def _where_runs(keep: jax.Array, new: jax.Array, old: jax.Array) -> jax.Array:
@@ -69,7 +70,7 @@ def compiled_epoch(
     the host waits for one transfer per chunk and epoch.
     """
     steps = [step_function(model, loss_fn, optimizer) for model in models]
-    forwards = [lambda p, s, v, m=m: _forward(m, p, s, v)[0] for m in models]
+    forwards = [lambda p, s, v, m=m: forward(m, p, s, v)[0] for m in models]
     names: list[str] = []
 
     def one(index, state, x, y, validation):
@@ -77,7 +78,7 @@ def compiled_epoch(
         new, means, (bad, loss) = epoch(state, x, y)
         if validation:
             outputs = _switched(forwards, index)(new.params, new.model_state, validation[0])
-            scores = _metrics(outputs, validation[1], loss_fn(outputs, validation[1]))
+            scores = metrics(outputs, validation[1], loss_fn(outputs, validation[1]))
             means = {**means, **{f"val_{name}": value for name, value in scores.items()}}
         return new, means, bad, loss
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from funcnet._names import dotted_names
@@ -222,9 +223,8 @@ def _check_names(factory: Callable, names: tuple[str, ...]) -> None:
         )
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled_init(model: Layer, spec: OptimizerSpec, shape: tuple[int, ...]):
-    """One run's first state from its seed's key, compiled once per model."""
+def _first_state(model: Layer, spec: OptimizerSpec, shape: tuple[int, ...]) -> Callable:
+    """`first(key, values) -> TrainState`: one run's state before its first step."""
 
     def first(key: jax.Array, values: dict[str, Any]) -> TrainState:
         init_key, train_key = jax.random.split(key)
@@ -233,7 +233,26 @@ def _compiled_init(model: Layer, spec: OptimizerSpec, shape: tuple[int, ...]):
         step = jnp.zeros((), jnp.int32)
         return TrainState(params, opt_state, step, train_key, model.initial_state(shape))
 
-    return jax.jit(first)
+    return first
+
+
+# Compiled first-state functions by the program they compute: models that differ only
+# in layers without parameters (activations) initialise identically, and share one.
+_BY_PROGRAM: dict[tuple, Callable] = {}
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_init(model: Layer, spec: OptimizerSpec, shape: tuple[int, ...]) -> Callable:
+    """`first` of `_first_state`, compiled once per distinct program."""
+    first = _first_state(model, spec, shape)
+    closed = jax.make_jaxpr(first)(jax.random.key(0), dict.fromkeys(spec.names, 0.0))
+    consts = tuple((str(c.dtype), c.shape, np.asarray(c).tobytes()) for c in closed.consts)
+    program = (str(closed.jaxpr), consts, spec, shape)
+    if program not in _BY_PROGRAM:
+        if len(_BY_PROGRAM) >= 32:
+            _BY_PROGRAM.clear()
+        _BY_PROGRAM[program] = jax.jit(first)
+    return _BY_PROGRAM[program]
 
 
 def state_like(model: Layer, spec: OptimizerSpec, shape, values: Mapping[str, Any]) -> Any:

@@ -27,8 +27,25 @@ FILES = ("results.csv", "results.json", "curves.png", "final.png")
 
 
 def settings_of(history: Any) -> list[str]:
-    """The fields that tell one group of runs from another: model, then hyperparameters."""
-    return ["model", *history.runs[0].hyperparameters]
+    """The fields that tell groups of runs apart: the model and the hyperparameters that
+    take more than one value (the model alone when nothing varies)."""
+    fields = ["model"] if len(history.model_names) > 1 else []
+    for name in history.runs[0].hyperparameters:
+        if len({run.hyperparameters[name] for run in history.runs}) > 1:
+            fields.append(name)
+    return fields or ["model"]
+
+
+def title_of(name: str) -> str:
+    """A figure's name in words: `"val_loss"` is the validation loss.
+
+    Examples:
+        >>> title_of("val_accuracy"), title_of("loss")
+        ('validation accuracy', 'training loss')
+    """
+    if name.startswith("val_"):
+        return "validation " + name.removeprefix("val_").replace("_", " ")
+    return "training " + name.replace("_", " ")
 
 
 _SHORT = {"learning_rate": "lr", "weight_decay": "wd"}
@@ -48,12 +65,14 @@ def label(key: Sequence[Any], fields: Sequence[str]) -> str:
     )
 
 
-def summary(history: Any, name: str) -> list[dict[str, Any]]:
-    """Per group of runs (same settings, every seed): the final `name`'s mean, spread, count.
+def summary(history: Any, name: str, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Per group of runs (same `fields`, every seed): the final `name`'s mean, spread, count.
 
-    Diverged runs (nan) are counted apart and left out of the mean.
+    `fields` default to `settings_of(history)`. Diverged runs (nan) are counted apart
+    and left out of the mean.
     """
-    fields, final = settings_of(history), history.final(name)
+    fields = settings_of(history) if fields is None else list(fields)
+    final = history.final(name)
     rows = []
     for key, runs in history.group(*fields).items():
         values = final[runs]
@@ -148,7 +167,7 @@ def curves_figure(history: Any, names: Sequence[str], title: str) -> Any:
             axis.fill_between(epochs, low, high, color=line.get_color(), alpha=0.15)
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axis.set_title(name.replace("val_", "validation ").replace("_", " "))
+        axis.set_title(title_of(name))
         if "loss" in name:
             axis.set_yscale("log")
     axes[0][0].legend(fontsize="small")
@@ -178,7 +197,7 @@ def final_figure(history: Any, name: str, title: str) -> Any:
         axis.plot(position + jitter, values, "o", color="black", markersize=3)
     axis.set_xticks(range(len(groups)))
     axis.set_xticklabels([label(key, fields) for key in groups], rotation=30, ha="right")
-    axis.set_ylabel("final " + name.replace("val_", "validation ").replace("_", " "))
+    axis.set_ylabel("final " + title_of(name))
     axis.set_title("\n".join(textwrap.wrap(title, 48)), fontsize="medium")
     figure.tight_layout()
     return figure

@@ -16,12 +16,12 @@ import jax
 from funcnet import _sweep_epochs as epochs_
 from funcnet import _sweep_grid as grid_
 from funcnet import devices
+from funcnet._epochs import as_pair
 from funcnet._guards import check_targets, warn_double_softmax
 from funcnet._sweep_grid import OWNER
 from funcnet._sweep_loop import ChunkState
 from funcnet._validate import boolean, positive_int
 from funcnet.layers import Layer
-from funcnet.train import _as_pair
 
 #: The mesh axis a sweep splits its runs over.
 RUNS = "runs"
@@ -43,7 +43,7 @@ class Setup(NamedTuple):
 
 def check_data(data: Any, validation: Any, batch_size: Any, drop_last: Any) -> tuple:
     """`((x, y), validation)` as arrays, with the batch size checked against them."""
-    x, y = _as_pair(data, f"{OWNER}: data")
+    x, y = as_pair(data, f"{OWNER}: data")
     if x.shape[0] == 0:
         raise ValueError(f"{OWNER}: data has no examples (x has 0 rows); nothing to train on.")
     positive_int(batch_size, "batch_size", OWNER)
@@ -53,7 +53,7 @@ def check_data(data: Any, validation: Any, batch_size: Any, drop_last: Any) -> t
             "leaves no batch to train on."
         )
     if validation is not None:
-        validation = _as_pair(validation, f"{OWNER}: validation")
+        validation = as_pair(validation, f"{OWNER}: validation")
     return (x, y), validation
 
 
