@@ -380,8 +380,9 @@ def test_a_corrupt_checkpoint_is_named(iris_config, capsys):
     (iris_config / "params.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
     line = fail(capsys, "evaluate", iris_config)
     assert line.startswith(
-        f"funcnet evaluate: error: checkpoint '{iris_config / 'params.safetensors'}': header"
+        f"funcnet evaluate: error: checkpoint '{iris_config / 'params.safetensors'}': "
     )
+    assert "header length in its first 8 bytes exceeds the file" in line
 
 
 @pytest.mark.parametrize(
@@ -416,7 +417,7 @@ def test_help_shows_every_default(capsys):
     assert main(["train", "--help"]) == 0
     help_text = capsys.readouterr().out
     options = re.findall(r"^  (--[a-z-]+)", help_text, flags=re.MULTILINE)
-    assert len(options) == 10
+    assert len(options) == 11
     blocks = re.split(r"\n  (?=--)", help_text.split("options:")[1])[1:]
     for block in blocks:
         assert "(default: " in " ".join(block.split()), block
