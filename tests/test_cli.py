@@ -380,7 +380,7 @@ def test_a_corrupt_checkpoint_is_named(iris_config, capsys):
     (iris_config / "params.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
     line = fail(capsys, "evaluate", iris_config)
     assert line.startswith(
-        f"funcnet evaluate: error: checkpoint '{iris_config / 'params.safetensors'}': "
+        f"funcnet evaluate: error: checkpoint '{iris_config / 'params.safetensors'}'"
     )
     assert "header length in its first 8 bytes exceeds the file" in line
 
