@@ -517,4 +517,3 @@ def test_mlp_refuses_bad_arguments(arguments, error, message):
     *sizes, activation = arguments
     with pytest.raises(error, match=message):
         mlp(*sizes, activation=activation)
-
