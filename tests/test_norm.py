@@ -9,7 +9,6 @@ import torch
 import funcnet
 
 jax.config.update("jax_enable_x64", True)
-torch.set_default_dtype(torch.float64)
 
 
 def _params_from(module: torch.nn.Module) -> dict:
@@ -28,15 +27,23 @@ def _assert_state_matches(state: dict, module: torch.nn.Module) -> None:
 
 
 BATCH_NORMS = [
-    (funcnet.BatchNorm1d(4), torch.nn.BatchNorm1d(4), (6, 4)),
-    (funcnet.BatchNorm1d(3), torch.nn.BatchNorm1d(3), (5, 3, 7)),
+    (funcnet.BatchNorm1d(4), torch.nn.BatchNorm1d(4).double(), (6, 4)),
+    (funcnet.BatchNorm1d(3), torch.nn.BatchNorm1d(3).double(), (5, 3, 7)),
     (
         funcnet.BatchNorm1d(3, momentum=None, eps=1e-3),
-        torch.nn.BatchNorm1d(3, momentum=None, eps=1e-3),
+        torch.nn.BatchNorm1d(3, momentum=None, eps=1e-3).double(),
         (5, 3),
     ),
-    (funcnet.BatchNorm2d(2, affine=False), torch.nn.BatchNorm2d(2, affine=False), (3, 2, 4, 5)),
-    (funcnet.BatchNorm2d(3, momentum=0.3), torch.nn.BatchNorm2d(3, momentum=0.3), (2, 3, 3, 3)),
+    (
+        funcnet.BatchNorm2d(2, affine=False),
+        torch.nn.BatchNorm2d(2, affine=False).double(),
+        (3, 2, 4, 5),
+    ),
+    (
+        funcnet.BatchNorm2d(3, momentum=0.3),
+        torch.nn.BatchNorm2d(3, momentum=0.3).double(),
+        (2, 3, 3, 3),
+    ),
 ]
 
 
@@ -83,7 +90,7 @@ def test_batch_norm_matches_pytorch_over_several_steps_then_in_evaluation(layer,
 
 def test_batch_norm_without_running_stats_uses_the_batch_in_both_modes():
     layer = funcnet.BatchNorm1d(3, track_running_stats=False)
-    reference = torch.nn.BatchNorm1d(3, track_running_stats=False).eval()
+    reference = torch.nn.BatchNorm1d(3, track_running_stats=False).double().eval()
     assert not layer.stateful and layer.initial_state((4, 3)) == {}
     x = np.random.default_rng(1).normal(size=(4, 3))
     params = layer.init(jax.random.key(0), (4, 3))
@@ -96,7 +103,7 @@ def test_a_torch_batch_norm_model_runs_the_same_in_training_and_evaluation():
     torch.manual_seed(0)
     reference = torch.nn.Sequential(
         torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(), torch.nn.Linear(4, 2)
-    )
+    ).double()
     model = funcnet.Sequential(
         funcnet.Linear(5, 4), funcnet.BatchNorm1d(4), funcnet.ReLU(), funcnet.Linear(4, 2)
     )
@@ -117,14 +124,18 @@ def test_a_torch_batch_norm_model_runs_the_same_in_training_and_evaluation():
 @pytest.mark.parametrize(
     ("layer", "reference", "shape"),
     [
-        (funcnet.LayerNorm(5), torch.nn.LayerNorm(5), (3, 5)),
-        (funcnet.LayerNorm((3, 4), eps=1e-3), torch.nn.LayerNorm((3, 4), eps=1e-3), (2, 3, 4)),
+        (funcnet.LayerNorm(5), torch.nn.LayerNorm(5).double(), (3, 5)),
         (
-            funcnet.LayerNorm(4, elementwise_affine=False),
-            torch.nn.LayerNorm(4, elementwise_affine=False),
+            funcnet.LayerNorm((3, 4), eps=1e-3),
+            torch.nn.LayerNorm((3, 4), eps=1e-3).double(),
             (2, 3, 4),
         ),
-        (funcnet.LayerNorm(4, bias=False), torch.nn.LayerNorm(4, bias=False), (6, 4)),
+        (
+            funcnet.LayerNorm(4, elementwise_affine=False),
+            torch.nn.LayerNorm(4, elementwise_affine=False).double(),
+            (2, 3, 4),
+        ),
+        (funcnet.LayerNorm(4, bias=False), torch.nn.LayerNorm(4, bias=False).double(), (6, 4)),
     ],
     ids=repr,
 )
@@ -153,7 +164,7 @@ def test_layer_norm_matches_pytorch_values_and_gradients(layer, reference, shape
 
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
 def test_embedding_matches_pytorch_values_and_gradients(padding_idx):
-    reference = torch.nn.Embedding(6, 3, padding_idx=padding_idx)
+    reference = torch.nn.Embedding(6, 3, padding_idx=padding_idx).double()
     layer = funcnet.Embedding(6, 3, padding_idx=padding_idx)
     params = _params_from(reference)
     indices = np.array([[0, 2, 5, 2], [1, 1, 3, 5]])
