@@ -243,7 +243,12 @@ _BY_PROGRAM: dict[tuple, Callable] = {}
 
 @functools.lru_cache(maxsize=32)
 def _compiled_init(model: Layer, spec: OptimizerSpec, shape: tuple[int, ...]) -> Callable:
-    """`first` of `_first_state`, compiled once per distinct program."""
+    """`firsts(keys, values) -> TrainState`: `first` for each run, stacked, one call.
+
+    `lax.map` runs `first` once per run inside one compiled loop, so the program is
+    compiled for one run (as `fit`'s initialisation is), whatever the number of runs.
+    It is compiled once per distinct program.
+    """
     first = _first_state(model, spec, shape)
     closed = jax.make_jaxpr(first)(jax.random.key(0), dict.fromkeys(spec.names, 0.0))
     consts = tuple((str(c.dtype), c.shape, np.asarray(c).tobytes()) for c in closed.consts)
@@ -251,13 +256,16 @@ def _compiled_init(model: Layer, spec: OptimizerSpec, shape: tuple[int, ...]) ->
     if program not in _BY_PROGRAM:
         if len(_BY_PROGRAM) >= 32:
             _BY_PROGRAM.clear()
-        _BY_PROGRAM[program] = jax.jit(first)
+        _BY_PROGRAM[program] = jax.jit(
+            lambda keys, values: jax.lax.map(lambda pair: first(*pair), (keys, values))
+        )
     return _BY_PROGRAM[program]
 
 
 def state_like(model: Layer, spec: OptimizerSpec, shape, values: Mapping[str, Any]) -> Any:
     """The shapes and dtypes of one run's first `TrainState`, computing nothing."""
-    return jax.eval_shape(_compiled_init(model, spec, tuple(shape)), jax.random.key(0), values)
+    first = _first_state(model, spec, tuple(shape))
+    return jax.eval_shape(first, jax.random.key(0), dict(values))
 
 
 def initial_states(
@@ -269,13 +277,22 @@ def initial_states(
     `init_key, train_key = jax.random.split(jax.random.key(seed))`:
     `init_state(model.init(init_key, shape), optimizer, train_key,
     model.initial_state(shape))`, with the run's own hyperparameters in the optimizer
-    state; one compiled call per run, then the states are stacked along a new leading
-    run axis.
+    state. Runs whose models initialise alike are made by one compiled call.
     """
-    states = [
-        _compiled_init(models[run.model], spec, tuple(shape))(
-            jax.random.key(run.seed), run.hyperparameters
-        )
-        for run in runs
-    ]
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
+    groups: dict[Callable, list[int]] = {}
+    for position, run in enumerate(runs):
+        firsts = _compiled_init(models[run.model], spec, tuple(shape))
+        groups.setdefault(firsts, []).append(position)
+    parts, order = [], []
+    for firsts, positions in groups.items():
+        keys = jnp.stack([jax.random.key(runs[p].seed) for p in positions])
+        values = {
+            name: jnp.asarray([runs[p].hyperparameters[name] for p in positions])
+            for name in spec.names
+        }
+        parts.append(firsts(keys, values))
+        order += positions
+    if len(parts) == 1:
+        return parts[0]
+    back = jnp.asarray(np.argsort(order))
+    return jax.tree.map(lambda *leaves: jnp.concatenate(leaves)[back], *parts)

@@ -19,7 +19,9 @@ from funcnet.config import Config
 
 ENV = {**os.environ, "JAX_PLATFORMS": "cpu"}
 PROGRESS = re.compile(r"^\[[#.]+\] epoch \d+/\d+  \d+ runs  best \(run \d+\) ")
-SMALL = ["--dataset", "iris", "--hidden", "8", "--epochs", "2", "--no-progress"]
+# iris has 120 training examples: batches of 40 leave no ragged last batch to compile.
+SMALL = ["--dataset", "iris", "--hidden", "8", "--epochs", "2", "--batch-size", "40"]
+SMALL += ["--no-progress"]
 GRID = ["--activations", "relu,tanh", "--seeds", "2"]
 
 
@@ -69,7 +71,7 @@ def test_each_run_is_the_run_funcnet_train_makes(swept, tmp_path):
     document = json.loads((out / "results.json").read_text())
     run = document["runs"][2]  # relu, learning rate 0.03, seed 0: the shared split's seed
     assert (run["activation"], run["learning_rate"], run["seed"]) == ("relu", 0.03, 0)
-    config = Config(dataset="iris", epochs=2, lr=0.03, hidden=8, seed=0)
+    config = Config(dataset="iris", epochs=2, lr=0.03, hidden=8, seed=0, batch_size=40)
     alone = experiment.train_run(config, tmp_path / "train", progress=False)
     assert run["val_loss"] == pytest.approx(alone.val_loss, abs=1e-12)
     assert run["val_accuracy"] == pytest.approx(alone.val_accuracy, abs=1e-12)
@@ -120,7 +122,7 @@ def test_ctrl_c_stops_after_the_running_epoch_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "funcnet", "sweep", "--dataset", "iris", "--hidden", "8",
-         "--epochs", "100000", "--seeds", "2", "--out", str(out)],
+         "--batch-size", "40", "--epochs", "100000", "--seeds", "2", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
     )  # fmt: skip
     seen = []
@@ -135,3 +137,21 @@ def test_ctrl_c_stops_after_the_running_epoch_and_writes_nothing(tmp_path):
     done = int(re.search(r"interrupted after (\d+) completed epochs?", lines[-1]).group(1))
     assert done >= 1 and lines[-1].endswith("nothing was written")
     assert not out.exists() and np.isfinite(done)
+
+
+def test_the_summary_groups_seeds_and_leaves_diverged_runs_out():
+    from funcnet import _sweep_report
+    from funcnet.sweep import SweepHistory, SweepRun
+
+    runs = tuple(SweepRun(i, 0, {"learning_rate": 0.1 * (1 + i // 2)}, i % 2) for i in range(4))
+    final = np.array([[0.5], [0.7], [0.9], [np.nan]])
+    history = SweepHistory(runs, ("relu",), {"val_accuracy": final}, (1.0,), {3: 1})
+    assert _sweep_report.settings_of(history) == ["learning_rate"]
+    first, second = _sweep_report.summary(history, "val_accuracy")
+    assert first["learning_rate"] == 0.1 and first["mean"] == pytest.approx(0.6)
+    assert first["std"] == pytest.approx(0.1) and (first["min"], first["max"]) == (0.5, 0.7)
+    assert (second["runs"], second["diverged"], second["mean"]) == (2, 1, 0.9)
+    assert _sweep_report.label((0.2,), ["learning_rate"]) == "lr 0.2"
+    text = _sweep_report.as_csv(history, model_field="activation").decode().splitlines()
+    assert text[0] == "run,activation,seed,learning_rate,diverged,val_accuracy"
+    assert text[4] == "3,relu,1,0.2,1,"
