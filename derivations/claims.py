@@ -210,7 +210,9 @@ CLAIMS: tuple[ClaimVerdict, ...] = (
         "forward value s). In a network the matrix products dominate (the exponentials are "
         "under 0.1 % of an MNIST-size MLP's floating-point work) and XLA fuses the "
         "activation into neighbouring kernels, so a training step takes about as long "
-        "with either. ReLU's lasting advantage is a gradient that does not vanish.",
+        "with either. ReLU's lasting advantage is a gradient that does not vanish: on the "
+        "page 'Activations compared', sweeps of sixteen seeds each show sigmoid training "
+        "slowest, on the lesson's model and far behind in a four-layer network on digits.",
         ("computation.sigmoid_cost",),
     ),
     ClaimVerdict(
@@ -235,7 +237,11 @@ CLAIMS: tuple[ClaimVerdict, ...] = (
         "It is the derivative, not the loss, that becomes small: sigmoid' <= 1/4 and "
         "tanh' <= 1 (both largest at 0) tend to 0 as |z| grows, though never exactly 0. "
         "Gradients through saturated units, and through many sigmoid layers, vanish, so w "
-        "learns slowly.",
+        "learns slowly. Measured on the page 'Activations compared' (an MLP with four "
+        "hidden layers of 32 on digits, sixteen seeds each): at initialisation the sigmoid "
+        "network's first-layer weight gradient is about a thousandth of its last layer's, "
+        "where tanh, ReLU, LeakyReLU, GELU and SiLU stay within a factor of four; after "
+        "ten epochs it reaches about half the validation accuracy, the others over 0.9.",
         (
             "activations.saturation",
             "activations.sigmoid_derivative_max",

@@ -65,3 +65,36 @@ def test_a_failed_or_missing_check_leaves_a_verdict_undecided(
 
 def test_required_topics_include_the_crosscheck() -> None:
     assert "crosscheck" in required_topics()
+
+
+# --- measurements the ledger cites from the page "Activations compared" --------------
+
+
+def _first_over_last(activation: str, seeds: int = 4) -> float:
+    """The mean over `seeds` of the first layer's weight gradient norm over the last's, at
+    initialisation, for the page's digits MLP (four hidden layers of 32)."""
+    import jax
+    import jax.numpy as jnp
+
+    import funcnet
+    from funcnet.models import mlp
+
+    digits = funcnet.data.load_digits(seed=0)
+    x, y = jnp.asarray(digits.train.x), jnp.asarray(digits.train.y)
+    model = mlp(64, (32, 32, 32, 32), 10, activation=activation)
+
+    def norms(seed):
+        params = model.init(jax.random.split(jax.random.key(seed))[0], x.shape)
+        grads = jax.grad(lambda p: funcnet.cross_entropy(model(p, x), y))(params)
+        return jnp.stack([jnp.linalg.norm(g["weight"]) for g in grads if g])
+
+    mean = jax.jit(jax.vmap(norms))(jnp.arange(seeds)).mean(0)
+    return float(mean[0] / mean[-1])
+
+
+def test_the_cited_vanishing_gradient_is_measured_as_the_ledger_says() -> None:
+    correction = BY_ID["saturation_loss_is_zero"].correction
+    assert "Activations compared" in correction and "about a thousandth" in correction
+    assert 1e-4 < _first_over_last("sigmoid") < 1e-2  # about a thousandth
+    for activation in ("tanh", "relu", "leaky_relu", "gelu", "silu"):
+        assert 1 / 4 < _first_over_last(activation) < 4  # within a factor of four

@@ -1,0 +1,128 @@
+"""The figures of the "Activations compared" page, drawn from its own code's results.
+
+`docs/sweep.md` trains its sweeps in its own Python blocks. Here those blocks run once
+when the site is built, in one namespace, exactly as `docsite.execute` runs a page;
+the figures are drawn from the variables they leave: `lesson` and `digits_history`
+(each a `SweepHistory`) and `norms` (activation -> per-layer gradient norms at
+initialisation and after training). So the figures show the very runs whose code and
+printed tables the page shows. What each block printed is handed to
+`docsite.execute`'s cache, so rendering the page (in either language) does not train
+everything a second time.
+
+Each figure is published as `figures/<name>.png`.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "sweep.md"
+
+
+@functools.cache
+def namespace() -> dict[str, Any]:
+    """The variables the page's blocks define, run as `docsite.execute` runs them.
+
+    Raises:
+        docsite.execute.BlockError: naming the block, when one raises.
+    """
+    from docsite import execute
+
+    values: dict[str, Any] = {"__name__": "__main__"}
+    found = execute.blocks(PAGE.read_text(encoding="utf-8"))
+    outputs = []
+    with execute._jax_defaults():
+        for index, block in enumerate(found, start=1):
+            if not block.run:
+                outputs.append("")
+                continue
+            outputs.append(execute._run_one(block, values, f"sweep.md, python block {index}"))
+    # The key `execute.run_page` looks its outputs up by: the page's (code, raises, run).
+    execute._CACHE[tuple((b.code, b.raises, b.run) for b in found)] = tuple(outputs)
+    return values
+
+
+def _lesson_curves() -> Any:
+    from funcnet import _sweep_report
+
+    history = namespace()["lesson"]
+    return _sweep_report.curves_figure(
+        history, ["loss", "val_accuracy"], "The lesson's model on its task: 16 seeds each"
+    )
+
+
+def _lesson_final() -> Any:
+    from funcnet import _sweep_report
+
+    return _sweep_report.final_figure(
+        namespace()["lesson"], "val_accuracy", "The lesson's model, after 30 epochs"
+    )
+
+
+def _digits_curves() -> Any:
+    from funcnet import _sweep_report
+
+    history = namespace()["digits_history"]
+    return _sweep_report.curves_figure(
+        history, ["loss", "val_accuracy"], "Digits, four hidden layers of 32: 16 seeds each"
+    )
+
+
+def _digits_final() -> Any:
+    from funcnet import _sweep_report
+
+    return _sweep_report.final_figure(
+        namespace()["digits_history"], "val_accuracy", "Digits, after 10 epochs"
+    )
+
+
+def _gradients() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    norms = namespace()["norms"]
+    figure, axis = plt.subplots(figsize=(6.5, 4.0))
+    for name, (initial, trained) in norms.items():
+        layers = range(len(initial))
+        (line,) = axis.plot(layers, initial, marker="o", label=name)
+        axis.plot(layers, trained, marker="o", linestyle="--", color=line.get_color())
+    axis.set_yscale("log")
+    axis.set_xticks(list(range(len(next(iter(norms.values()))[0]))))
+    axis.set_xlabel("Linear layer (0 is nearest the input)")
+    axis.set_ylabel("gradient norm of its weights")
+    axis.set_title("Mean over 16 seeds: at initialisation (solid), trained (dashed)")
+    axis.legend(fontsize="small", ncol=2)
+    figure.tight_layout()
+    return figure
+
+
+FIGURES: dict[str, Callable[[], Any]] = {
+    "sweep-lesson-curves": _lesson_curves,
+    "sweep-lesson-final": _lesson_final,
+    "sweep-digits-curves": _digits_curves,
+    "sweep-digits-final": _digits_final,
+    "sweep-gradients": _gradients,
+}
+
+
+def names() -> list[str]:
+    """The names of the figures this module publishes."""
+    return sorted(FIGURES)
+
+
+@functools.cache
+def png(name: str) -> bytes:
+    """The figure `name` as PNG bytes; drawn once per build, for every language."""
+    import matplotlib.pyplot as plt
+
+    figure = FIGURES[name]()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
