@@ -125,11 +125,12 @@ def _run_one(block: Block, namespace: dict, where: str) -> str:
 
 
 _Codes = tuple[tuple[str, str | None, bool], ...]
-# Outputs by the code alone: the Chinese build of a page with the same code reuses them.
-_CACHE: dict[_Codes, tuple[str, ...]] = {}
+# By the code alone: the Chinese build of a page with the same code reuses the run.
+_CACHE: dict[_Codes, tuple[tuple[str, ...], dict]] = {}
 
 
-def _outputs(page: str, codes: _Codes) -> tuple[str, ...]:
+def _run(page: str, markdown: str) -> tuple[tuple[str, ...], dict]:
+    codes = tuple((b.code, b.raises, b.run) for b in blocks(markdown))
     if codes in _CACHE:
         return _CACHE[codes]
     namespace: dict = {"__name__": "__main__"}
@@ -141,12 +142,15 @@ def _outputs(page: str, codes: _Codes) -> tuple[str, ...]:
                 continue
             block = Block(code, raises, run, 0, 0)
             outputs.append(_run_one(block, namespace, f"{page}, python block {index}"))
-    _CACHE[codes] = tuple(outputs)
+    _CACHE[codes] = (tuple(outputs), namespace)
     return _CACHE[codes]
 
 
 def run_page(markdown: str, page: str) -> list[str]:
     """Runs a page's blocks in order in one namespace; returns what each printed.
+
+    A page whose blocks have run once in this process (in either language: the key
+    is the code) is not run again.
 
     Args:
         markdown: The page's Markdown.
@@ -162,8 +166,23 @@ def run_page(markdown: str, page: str) -> list[str]:
         >>> run_page('```python\\nx = 2\\n```\\n```python\\nprint(x * 21)\\n```\\n', "demo.md")
         ['', '42\\n']
     """
-    found = blocks(markdown)
-    return list(_outputs(page, tuple((b.code, b.raises, b.run) for b in found)))
+    return list(_run(page, markdown)[0])
+
+
+def page_namespace(markdown: str, page: str) -> dict:
+    """The variables a page's blocks leave, from the same single run as `run_page`.
+
+    A module that draws a page's figures from the page's own results reads them here,
+    so the figures and the printed outputs come from one run.
+
+    Raises:
+        BlockError: A block raised (or did not raise its expected exception).
+
+    Examples:
+        >>> page_namespace('```python\\ny = 6 * 7\\n```\\n', "demo.md")["y"]
+        42
+    """
+    return _run(page, markdown)[1]
 
 
 def _output_html(output: str, raised: bool = False) -> str:

@@ -39,6 +39,7 @@ from docsite import (  # noqa: E402
     mathpages,
     notebooks,
     search,
+    sweeps,
 )
 
 # pymdownx.arithmatex (generic mode) leaves formulas as \( \) spans and \[ \] divs.
@@ -64,6 +65,8 @@ def on_files(files, config):
         files.append(File.generated(config, f"figures/{name}.png", content=figures.png(name)))
     for name in graphs.names():
         files.append(File.generated(config, f"figures/{name}.svg", content=graphs.svg(name)))
+    for name in sweeps.names():
+        files.append(File.generated(config, f"figures/{name}.png", content=sweeps.png(name)))
     for source in sorted(pathlib.Path(config["docs_dir"]).rglob("*.md")):
         text, meta = get_data(source.read_text(encoding="utf-8"))
         if meta.get("notebook"):

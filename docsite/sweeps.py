@@ -5,9 +5,8 @@ when the site is built, in one namespace, exactly as `docsite.execute` runs a pa
 the figures are drawn from the variables they leave: `lesson` and `digits_history`
 (each a `SweepHistory`) and `norms` (activation -> per-layer gradient norms at
 initialisation and after training). So the figures show the very runs whose code and
-printed tables the page shows. What each block printed is handed to
-`docsite.execute`'s cache, so rendering the page (in either language) does not train
-everything a second time.
+printed tables the page shows: `docsite.execute` runs the page once per build, for
+its outputs and for these figures, in either language.
 
 Each figure is published as `figures/<name>.png`.
 """
@@ -23,27 +22,15 @@ from typing import Any
 PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "sweep.md"
 
 
-@functools.cache
 def namespace() -> dict[str, Any]:
-    """The variables the page's blocks define, run as `docsite.execute` runs them.
+    """The variables the page's blocks define, from the run that renders the page.
 
     Raises:
         docsite.execute.BlockError: naming the block, when one raises.
     """
     from docsite import execute
 
-    values: dict[str, Any] = {"__name__": "__main__"}
-    found = execute.blocks(PAGE.read_text(encoding="utf-8"))
-    outputs = []
-    with execute._jax_defaults():
-        for index, block in enumerate(found, start=1):
-            if not block.run:
-                outputs.append("")
-                continue
-            outputs.append(execute._run_one(block, values, f"sweep.md, python block {index}"))
-    # The key `execute.run_page` looks its outputs up by: the page's (code, raises, run).
-    execute._CACHE[tuple((b.code, b.raises, b.run) for b in found)] = tuple(outputs)
-    return values
+    return execute.page_namespace(PAGE.read_text(encoding="utf-8"), "sweep.md")
 
 
 def _lesson_curves() -> Any:
