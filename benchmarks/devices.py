@@ -5,7 +5,7 @@ Two models train on the digits data (1,437 examples, float32, Adam): the digits 
 batch 128). Each trains with `fit` on the default device (no mesh), and data parallel
 with `devices=2` and `devices=4`. A sweep of 8 digits MLPs (8 seeds) trains with
 `funcnet.sweep` on the default device and with its run axis split over 2 and 4 devices
-(`mesh=2`, `mesh=4`); its steps/s count every run's steps.
+(`devices=2`, `devices=4`); its steps/s count every run's steps.
 
 The devices are simulated: one process started with
 `XLA_FLAGS=--xla_force_host_platform_device_count=4`, whose four "devices" share this
@@ -115,7 +115,12 @@ def _trainer(model: Model, devices: int | None, data) -> tuple[Any, int]:
 
         def run(epochs: int) -> float:
             _, history = funcnet.sweep(
-                layer, (data.x, data.y), epochs=epochs, seeds=model.runs, mesh=devices, **options
+                layer,
+                (data.x, data.y),
+                epochs=epochs,
+                seeds=model.runs,
+                devices=devices,
+                **options,
             )
             return sum(history.seconds)
 

@@ -163,7 +163,7 @@ def run_sweep(
             batch_size=settings.batch_size,
             validation=dataset.test,
             max_parallel=settings.max_parallel,
-            mesh=settings.devices,
+            devices=settings.devices,
             progress=progress,
         )
         stored = {**dataclasses.asdict(settings), "data_seed": DATA_SEED}

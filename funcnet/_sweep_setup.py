@@ -73,11 +73,11 @@ def check(models, data, validation, loss_fn, optimizer, hyperparameters, seeds, 
     return Setup(layers, names, data, validation, spec, values, seeds)
 
 
-def on_mesh(setup: Setup, mesh: Any) -> tuple[Setup, Any]:
+def on_devices(setup: Setup, given: devices.DevicesLike) -> tuple[Setup, Any]:
     """`(setup, grid)`: the data copied to every device of the mesh, and the mesh."""
-    if mesh is None:
+    if given is None:
         return setup, None
-    grid = devices.mesh(mesh, axis=RUNS)
+    grid = devices.mesh(given, axis=RUNS)
     validation = None if setup.validation is None else devices.replicate(setup.validation, grid)
     return setup._replace(data=devices.replicate(setup.data, grid), validation=validation), grid
 

@@ -28,7 +28,7 @@ order, so a run agrees with `fit` to a few ulps (within $2 \cdot 10^{-6}$ after 
 Adam steps, with `fit` given `optax.inject_hyperparams(optimizer)(**hyperparameters)`,
 the same optimizer arithmetic; `optimizer(**hyperparameters)` itself rounds some of its
 constants differently in float32, which shifts float32 results by about $10^{-5}$).
-The chunking (`max_parallel`, a mesh) changes nothing beyond such rounding either.
+The chunking (`max_parallel`, `devices`) changes nothing beyond such rounding either.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from funcnet._sweep_loop import (
     stacked,
 )
 from funcnet._validate import boolean, integer, positive_int
+from funcnet.devices import DevicesLike
 from funcnet.errors import DivergenceError, TrainingInterrupted
 from funcnet.layers import Layer
 from funcnet.train import TrainState, steps_per_epoch
@@ -341,7 +342,7 @@ def sweep(
     validation: tuple[ArrayLike, ArrayLike] | None = None,
     drop_last: bool = False,
     max_parallel: int | None = None,
-    mesh: Any = None,
+    devices: DevicesLike = None,
     progress: bool = True,
 ) -> tuple[TrainState, SweepHistory]:
     """Train every combination of model, hyperparameters and seed; each epoch is one call.
@@ -374,9 +375,11 @@ def sweep(
         max_parallel: the most runs per compiled call; by default as many as a quarter
             of the device's memory holds by an estimate from the model, optimizer,
             batch and data sizes.
-        mesh: a `jax.sharding.Mesh` with an axis `"runs"` (or an int: that many devices,
-            `funcnet.devices.mesh(n, axis="runs")`); each chunk's runs are then split
-            over its devices, chunks padded to a multiple of their count.
+        devices: None for the default device; else, as in `fit`, an int N for the
+            first N of `jax.devices()`, a sequence of devices, or a
+            `jax.sharding.Mesh` with an axis `"runs"` (see `funcnet.devices.mesh`).
+            Each chunk's runs are split over the devices (no communication between
+            them: runs are independent), chunks padded to a multiple of their count.
         progress: print one line per epoch to stderr: the best run's figures and the
             median of every run's.
 
@@ -386,7 +389,7 @@ def sweep(
 
     Raises:
         TypeError, ValueError: for malformed data, models of different structures, a
-            bad seed, hyperparameter, batch size, chunk size or mesh.
+            bad seed, hyperparameter, batch size, chunk size or devices.
         ShapeError, ValueError: for class targets that do not fit a model's outputs.
         DivergenceError: when every run has diverged; `error.state` holds each run's
             last finite state.
@@ -421,7 +424,7 @@ def sweep(
         (batch_size, drop_last),
     )
     setup = setup._replace(runs=grid(len(setup.models), setup.values, setup.seeds))
-    setup, mesh = _sweep_setup.on_mesh(setup, mesh)
+    setup, mesh = _sweep_setup.on_devices(setup, devices)
     parts = _sweep_setup.parts(setup, loss_fn, batch_size, drop_last, max_parallel, mesh)
     steps = steps_per_epoch(setup.data[0].shape[0], batch_size, drop_last)
     bar = Progress(epochs, len(setup.runs), progress)

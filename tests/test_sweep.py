@@ -291,7 +291,7 @@ MESH_CHILD = textwrap.dedent(
                   hyperparameters={"learning_rate": [0.05, 0.1]}, batch_size=4, progress=False)
     model = funcnet.Linear(3, 1)
     alone, _ = funcnet.sweep(model, (x, y), **kwargs)
-    shared, history = funcnet.sweep(model, (x, y), mesh=4, **kwargs)
+    shared, history = funcnet.sweep(model, (x, y), devices=4, **kwargs)
     print(json.dumps({
         "devices": len(jax.devices()),
         "spec": str(shared.params["weight"].sharding.spec),
@@ -477,7 +477,7 @@ def call(**changes):
             ValueError,
             r"the optimizer function takes \['learning_rate', .*\], not \['lr'\]",
         ),
-        ({"mesh": 64}, ValueError, "devices=64 asks for 64 devices"),
+        ({"devices": 64}, ValueError, "devices=64 asks for 64 devices"),
     ],
 )
 def test_bad_arguments_are_refused_before_compiling(changes, error, message):
