@@ -21,7 +21,7 @@ import optax
 from funcnet import _sweep_report, models, runs
 from funcnet.config import DATASETS, Config
 from funcnet.losses import cross_entropy
-from funcnet.sweep import SweepHistory, sweep
+from funcnet.sweep import SweepHistory, SweepInterrupted, sweep
 
 #: The split of the dataset every run of a sweep shares.
 DATA_SEED = 0
@@ -138,7 +138,10 @@ def run_sweep(
 
     Raises:
         RunExistsError, RunError: for an unusable `out`.
-        SweepInterrupted: on Ctrl-C or SIGTERM; nothing is written.
+        SweepInterrupted: on Ctrl-C or SIGTERM. After at least one completed epoch,
+            the results of the completed epochs are written first (`results.json`
+            says how many under `settings.completed_epochs`) and the error's
+            `written` is the directory; before, nothing is written.
         DivergenceError: when every run diverged; nothing is written.
     """
     stem = os.path.join("sweeps", f"{settings.dataset}-{settings.model}")
@@ -152,21 +155,30 @@ def run_sweep(
         steps = settings.epochs * -(-dataset.train.x.shape[0] // settings.batch_size)
         if progress:
             print(f"{settings.runs} runs: {title(settings)}", file=sys.stderr)
-        _, history = sweep(
-            layers,
-            dataset.train,
-            loss_fn=cross_entropy,
-            optimizer=_optimizer(steps, settings.weight_decay),
-            hyperparameters={"learning_rate": list(settings.lr)},
-            seeds=settings.seeds,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            validation=dataset.test,
-            max_parallel=settings.max_parallel,
-            devices=settings.devices,
-            progress=progress,
-        )
         stored = {**dataclasses.asdict(settings), "data_seed": DATA_SEED}
+        try:
+            _, history = sweep(
+                layers,
+                dataset.train,
+                loss_fn=cross_entropy,
+                optimizer=_optimizer(steps, settings.weight_decay),
+                hyperparameters={"learning_rate": list(settings.lr)},
+                seeds=settings.seeds,
+                epochs=settings.epochs,
+                batch_size=settings.batch_size,
+                validation=dataset.test,
+                max_parallel=settings.max_parallel,
+                devices=settings.devices,
+                progress=progress,
+            )
+        except SweepInterrupted as error:
+            if error.epoch:  # keep what the completed epochs measured
+                done = {**stored, "completed_epochs": error.epoch, "interrupted_by": error.signal}
+                heading = f"{title(settings)} (interrupted after epoch {error.epoch})"
+                _sweep_report.write(directory, error.history, done, heading, "activation")
+                error.written = directory
+            raise
+        stored["completed_epochs"] = settings.epochs
         files = _sweep_report.write(
             directory, history, stored, title(settings), model_field="activation"
         )

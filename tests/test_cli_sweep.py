@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from funcnet import experiment
+from funcnet._sweep_report import FILES
 from funcnet.cli import main
 from funcnet.config import Config
 
@@ -118,7 +119,7 @@ def test_when_every_run_diverges_nothing_is_written(swept, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_ctrl_c_stops_after_the_running_epoch_and_writes_nothing(tmp_path):
+def test_ctrl_c_stops_after_the_running_epoch_and_writes_the_completed_epochs(tmp_path):
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "funcnet", "sweep", "--dataset", "iris", "--hidden", "8",
@@ -135,8 +136,25 @@ def test_ctrl_c_stops_after_the_running_epoch_and_writes_nothing(tmp_path):
     lines = [line for line in ("".join(seen) + rest).splitlines() if not PROGRESS.match(line)]
     assert process.returncode == 130, lines
     done = int(re.search(r"interrupted after (\d+) completed epochs?", lines[-1]).group(1))
-    assert done >= 1 and lines[-1].endswith("nothing was written")
-    assert not out.exists() and np.isfinite(done)
+    assert done >= 1 and lines[-1].endswith(f"their results are in {out}")
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    stored = json.loads((out / "results.json").read_text())
+    assert stored["settings"]["completed_epochs"] == done
+    assert stored["settings"]["interrupted_by"] == "SIGINT"
+    assert all(len(curve) == done for curve in stored["history"]["figures"]["loss"])
+
+
+def test_ctrl_c_before_the_first_epoch_writes_nothing(tmp_path, monkeypatch):
+    from funcnet import _sweep_command
+    from funcnet.sweep import SweepInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise SweepInterrupted(state=None, history=None, epoch=0)
+
+    monkeypatch.setattr(_sweep_command, "sweep", interrupted)
+    out = tmp_path / "out"
+    assert main(["sweep", *SMALL, "--out", str(out)]) == 130
+    assert not out.exists()
 
 
 def test_the_summary_groups_seeds_and_leaves_diverged_runs_out():
