@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import random
 import sys
 import time
@@ -33,8 +32,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import report
 from benchmarks.harness import ROOT, summary
-from benchmarks.report import machine, write_atomic
 
 DEFAULT_JSON = ROOT / "benchmarks" / "activation_cost.json"
 DEFAULT_PAGE = ROOT / "docs" / "benchmarks.md"
@@ -188,7 +187,7 @@ def measure(cases: Sequence[Case], settings: Settings) -> dict[str, Any]:
                 this_round[case.name, "sigmoid"] / this_round[case.name, "relu"]
             )
     return {
-        "machine": machine(),
+        "machine": report.machine(),
         "settings": dataclasses.asdict(settings),
         "cases": [
             {
@@ -221,9 +220,11 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         BEGIN,
         "",
-        f"Measured {info['date']} on {info['cpu']}, {info['usable_cores']} usable cores; "
-        f"jax {info['versions']['jax']}; {settings['rounds']} interleaved rounds of blocks "
-        f"of about {settings['block_seconds'] * 1000:.0f} ms."
+        report.measured(
+            info,
+            f"{settings['rounds']} interleaved rounds of blocks "
+            f"of about {settings['block_seconds'] * 1000:.0f} ms",
+        )
         + (
             " A --quick run on arrays 64 times smaller: not a measurement."
             if settings["quick"]
@@ -247,19 +248,6 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join([*lines, "", END]) + "\n"
 
 
-def inject(page: str, block: str) -> str:
-    """`page` with its activation-cost section replaced by `block` (appended if absent).
-
-    Examples:
-        >>> inject(f"# B\\n{BEGIN}\\nold\\n{END}\\ntail\\n", f"{BEGIN}\\nnew\\n{END}\\n")
-        '# B\\n<!-- activation-cost:begin -->\\nnew\\n<!-- activation-cost:end -->\\ntail\\n'
-    """
-    start, end = page.find(BEGIN), page.find(END)
-    if start < 0 or end < start:
-        return page + ("\n" if page and not page.endswith("\n") else "") + block
-    return page[:start] + block.rstrip("\n") + page[end + len(END) :]
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.activation_cost", description=__doc__.split("\n")[0]
@@ -281,13 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path = args.json or (None if args.quick else DEFAULT_JSON)
     page_path = args.markdown or (None if args.quick else DEFAULT_PAGE)
     results = measure(cases, settings)
-    block = markdown(results)
-    print(block, end="")
-    if json_path is not None:
-        write_atomic(json_path, json.dumps(results, indent=1) + "\n")
-    if page_path is not None:
-        page = page_path.read_text(encoding="utf-8") if page_path.exists() else ""
-        write_atomic(page_path, inject(page, block))
+    report.publish(
+        results, markdown(results), json_path=json_path, page_path=page_path, markers=(BEGIN, END)
+    )
     return 0
 
 

@@ -28,17 +28,14 @@ import argparse
 import dataclasses
 import itertools
 import json
-import os
 import random
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import report
 from benchmarks.harness import ROOT, summary
-from benchmarks.report import machine, write_atomic
 
 DEFAULT_JSON = ROOT / "benchmarks" / "devices.json"
 DEFAULT_PAGE = ROOT / "docs" / "benchmarks.md"
@@ -171,7 +168,7 @@ def _record(models, settings, rates, ratios, epochs) -> dict[str, Any]:
     import jax
 
     return {
-        "machine": machine(),
+        "machine": report.machine(),
         "settings": dataclasses.asdict(settings),
         "device_kind": jax.devices()[0].device_kind,
         "note": NOTE,
@@ -198,9 +195,11 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         BEGIN,
         "",
-        f"Measured {info['date']} on {info['cpu']}, {info['usable_cores']} usable cores; "
-        f"jax {info['versions']['jax']}; {settings['rounds']} interleaved rounds of blocks "
-        f"of about {settings['block_seconds'] * 1000:.0f} ms."
+        report.measured(
+            info,
+            f"{settings['rounds']} interleaved rounds of blocks "
+            f"of about {settings['block_seconds'] * 1000:.0f} ms",
+        )
         + (" A --quick run on smaller models: not a measurement." if settings["quick"] else ""),
         "",
         f"**{results['note']}**",
@@ -219,32 +218,6 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join([*lines, "", END]) + "\n"
 
 
-def inject(page: str, block: str) -> str:
-    """`page` with its devices section replaced by `block` (appended if absent).
-
-    Examples:
-        >>> inject(f"# B\\n{BEGIN}\\nold\\n{END}\\ntail\\n", f"{BEGIN}\\nnew\\n{END}\\n")
-        '# B\\n<!-- devices:begin -->\\nnew\\n<!-- devices:end -->\\ntail\\n'
-    """
-    start, end = page.find(BEGIN), page.find(END)
-    if start < 0 or end < start:
-        return page + ("\n" if page and not page.endswith("\n") else "") + block
-    return page[:start] + block.rstrip("\n") + page[end + len(END) :]
-
-
-def _measure_in_child(quick: bool) -> dict[str, Any]:
-    """Run `measure` in a process with `max(DEVICES)` simulated CPU devices."""
-    environment = dict(os.environ)
-    flags = environment.get("XLA_FLAGS", "")
-    environment["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={max(DEVICES)}"
-    environment["JAX_PLATFORMS"] = "cpu"
-    with tempfile.TemporaryDirectory() as directory:
-        out = Path(directory) / "devices.json"
-        command = [sys.executable, "-m", "benchmarks.devices", "--child", str(out)]
-        subprocess.run(command + (["--quick"] if quick else []), env=environment, check=True)
-        return json.loads(out.read_text(encoding="utf-8"))
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.devices", description=__doc__.split("\n")[0]
@@ -260,18 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.child is not None:  # the process with the simulated devices
         settings, models = (QUICK, QUICK_MODELS) if args.quick else (Settings(), MODELS)
-        write_atomic(args.child, json.dumps(measure(models, settings), indent=1) + "\n")
+        report.write_atomic(args.child, json.dumps(measure(models, settings), indent=1) + "\n")
         return 0
-    results = _measure_in_child(args.quick)
-    block = markdown(results)
-    print(block, end="")
+    results = report.in_child(
+        "benchmarks.devices", ["--quick"] if args.quick else [], max(DEVICES)
+    )
     json_path = args.json or (None if args.quick else DEFAULT_JSON)
     page_path = args.markdown or (None if args.quick else DEFAULT_PAGE)
-    if json_path is not None:
-        write_atomic(json_path, json.dumps(results, indent=1) + "\n")
-    if page_path is not None:
-        page = page_path.read_text(encoding="utf-8") if page_path.exists() else ""
-        write_atomic(page_path, inject(page, block))
+    report.publish(
+        results, markdown(results), json_path=json_path, page_path=page_path, markers=(BEGIN, END)
+    )
     return 0
 
 

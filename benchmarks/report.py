@@ -12,8 +12,10 @@ import importlib.metadata
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,12 @@ from benchmarks.harness import summary
 __all__ = [
     "BEGIN",
     "END",
+    "in_child",
     "inject",
     "machine",
     "markdown",
+    "measured",
+    "publish",
     "targets",
     "write_atomic",
     "write_outputs",
@@ -273,18 +278,68 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def inject(page: str, block: str) -> str:
+def inject(page: str, block: str, begin: str = BEGIN, end: str = END) -> str:
     """`page` with the text between the markers replaced by `block` (appended if absent).
+
+    Each benchmark module owns one section of the page, between its own two markers.
 
     Example:
         >>> inject(f"# B\\n{BEGIN}\\nold\\n{END}\\ntail\\n", f"{BEGIN}\\nnew\\n{END}\\n")
         '# B\\n<!-- benchmarks:begin -->\\nnew\\n<!-- benchmarks:end -->\\ntail\\n'
+        >>> marks = ("<!-- x:begin -->", "<!-- x:end -->")
+        >>> inject("# B", f"{marks[0]}\\nnew\\n{marks[1]}\\n", *marks)
+        '# B\\n<!-- x:begin -->\\nnew\\n<!-- x:end -->\\n'
     """
-    start, end = page.find(BEGIN), page.find(END)
-    if start < 0 or end < start:
+    start, stop = page.find(begin), page.find(end)
+    if start < 0 or stop < start:
         return page + ("\n" if page and not page.endswith("\n") else "") + block
-    after = page[end + len(END) :]
-    return page[:start] + block.rstrip("\n") + after
+    return page[:start] + block.rstrip("\n") + page[stop + len(end) :]
+
+
+def publish(
+    results: dict,
+    block: str,
+    *,
+    json_path: Path | None,
+    page_path: Path | None,
+    markers: tuple[str, str],
+) -> None:
+    """Print a benchmark's Markdown `block`; write its JSON and its section of the page.
+
+    Args:
+        results: the JSON-compatible record, written to `json_path` (None: not written).
+        block: the section, markers included, put into `page_path` (None: not written)
+            between `markers`, `(begin, end)`, replacing what was there.
+    """
+    print(block, end="")
+    if json_path is not None:
+        write_atomic(json_path, json.dumps(results, indent=1) + "\n")
+    if page_path is not None:
+        page = page_path.read_text(encoding="utf-8") if page_path.exists() else ""
+        write_atomic(page_path, inject(page, block, *markers))
+
+
+def measured(info: dict, how: str) -> str:
+    """The first line of a section: when, on what, with which jax, and how it was timed."""
+    return (
+        f"Measured {info['date']} on {info['cpu']}, {info['usable_cores']} usable cores; "
+        f"jax {info['versions']['jax']}; {how}."
+    )
+
+
+def in_child(module: str, arguments: Sequence[str], cpu_devices: int) -> dict:
+    """Run `python -m module --child PATH *arguments` with `cpu_devices` simulated CPU
+    devices (`XLA_FLAGS=--xla_force_host_platform_device_count`, which must be set
+    before JAX starts), and return the JSON it writes to PATH."""
+    environment = dict(os.environ)
+    flags = environment.get("XLA_FLAGS", "")
+    environment["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={cpu_devices}"
+    environment["JAX_PLATFORMS"] = "cpu"
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "results.json"
+        command = [sys.executable, "-m", module, "--child", str(out), *arguments]
+        subprocess.run(command, env=environment, check=True)
+        return json.loads(out.read_text(encoding="utf-8"))
 
 
 def write_outputs(results: dict, json_path: Path | None, page_path: Path | None) -> None:
