@@ -1,6 +1,6 @@
 """`python -m benchmarks.sweep`: runs trained together by `funcnet.sweep`, or one `fit` each.
 
-Three cases, each timed as one `funcnet.sweep` call against the same runs as
+Four cases, each timed as one `funcnet.sweep` call against the same runs as
 sequential `funcnet.fit` calls (same models, keys, optimizer object and data; no
 progress lines):
 
@@ -14,6 +14,14 @@ progress lines):
 - `digits`: 8 seeds of the digits MLP, 64→128→10 with ReLU, on `load_digits` (1437
   training examples, batches of 32), Adam 3e-3, 10 epochs, scored on the 360
   held-out examples after every epoch.
+- `digits-cores`: the same, with the sweep's runs split over one CPU device per
+  usable core (`devices=N`). At these sizes XLA runs a computation on one core, so
+  one sweep, like one `fit`, leaves the others idle; one device per core gives each
+  core a share of the runs. The `fit` side is the same plain single-device `fit`.
+
+Everything runs in a child process started with
+`XLA_FLAGS=--xla_force_host_platform_device_count=N`, N the usable cores (the flag
+must be set before JAX starts); the other cases use the default device only.
 
 Before timing, the sweep's runs are checked against the fits (final losses within
 1e-4). Then, for each case:
@@ -38,6 +46,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
 import sys
 import time
@@ -45,8 +54,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import report
 from benchmarks.harness import ROOT, summary
-from benchmarks.report import machine, write_atomic
 
 DEFAULT_JSON = ROOT / "benchmarks" / "sweep.json"
 DEFAULT_PAGE = ROOT / "docs" / "benchmarks.md"
@@ -66,6 +75,7 @@ class Case:
     learning_rate: float
     target: float  # the speed-up asked of the sweep
     problem: Callable[[bool], tuple[Any, Any, Any]]  # quick -> (model, data, validation)
+    split: bool = False  # the sweep's runs split over every device, one per core
 
 
 def lesson_task(count: int = 64, seed: int = 0) -> tuple[Any, Any]:
@@ -129,6 +139,11 @@ CASES = (
         "8 seeds of the digits MLP 64→128→10 (ReLU), batch 32",
         8, 10, 32, 3e-3, 2.0, _digits,
     ),
+    Case(
+        "digits-cores",
+        "the same, the sweep's runs split over one CPU device per core (`devices=`)",
+        8, 10, 32, 3e-3, 2.0, _digits, split=True,
+    ),
 )  # fmt: skip
 
 
@@ -175,7 +190,10 @@ class Contest:
 
         import funcnet
 
-        state, history = funcnet.sweep(self.model, self.data, seeds=self.runs, **self.options())
+        devices = len(jax.devices()) if self.case.split else None
+        state, history = funcnet.sweep(
+            self.model, self.data, seeds=self.runs, devices=devices, **self.options()
+        )
         jax.block_until_ready(state)
         return [float(value) for value in history.final("loss")]
 
@@ -286,6 +304,8 @@ def memory(contest: Contest) -> dict[str, Any]:
 
 def measure(cases: Sequence[Case], settings: Settings) -> dict[str, Any]:
     """Check, time and size every case; a JSON-compatible record."""
+    import jax
+
     results = []
     for case in cases:
         contest = Contest(case, settings.quick)
@@ -312,6 +332,7 @@ def measure(cases: Sequence[Case], settings: Settings) -> dict[str, Any]:
                 "name": case.name,
                 "description": case.description,
                 "runs": contest.runs,
+                "devices": len(jax.devices()) if case.split else 1,
                 "epochs": contest.epochs,
                 "target": case.target,
                 "largest_difference": worst,
@@ -320,7 +341,11 @@ def measure(cases: Sequence[Case], settings: Settings) -> dict[str, Any]:
                 "memory": memory(contest),
             }
         )
-    return {"machine": machine(), "settings": dataclasses.asdict(settings), "cases": results}
+    return {
+        "machine": report.machine(),
+        "settings": dataclasses.asdict(settings),
+        "cases": results,
+    }
 
 
 def _time(seconds: float) -> str:
@@ -345,9 +370,11 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         BEGIN,
         "",
-        f"Measured {info['date']} on {info['cpu']}, {info['usable_cores']} usable cores; "
-        f"jax {info['versions']['jax']}; {settings['rounds']} interleaved rounds compile "
-        f"excluded, {settings['cold_rounds']} with every cache cleared before each side."
+        report.measured(
+            info,
+            f"{settings['rounds']} interleaved rounds compile excluded, "
+            f"{settings['cold_rounds']} with every cache cleared before each side",
+        )
         + (" A --quick run on tiny sizes: not a measurement." if settings["quick"] else ""),
         "",
         "| case | sweep | one fit per run | speed-up, compile excluded (IQR) "
@@ -371,6 +398,8 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for case in results["cases"]:
+        if case["devices"] > 1:
+            continue  # the same chunk, split: each device holds its share of the runs
         memory = case["memory"]
         chunk = memory["chunk"]
         lines.append(
@@ -423,6 +452,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", action="append", choices=[c.name for c in CASES], metavar="CASE")
     parser.add_argument("--json", type=Path, metavar="PATH", help="results file")
     parser.add_argument("--markdown", type=Path, metavar="PATH", help="page to update")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
         "--rounds", type=int, default=Settings.rounds, help="rounds, compile excluded"
     )
@@ -433,25 +463,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = QUICK if args.quick else Settings(rounds=args.rounds)
     cases = [case for case in CASES if not args.only or case.name in args.only]
+    if args.child is not None:  # the process with one CPU device per core
+        report.write_atomic(args.child, json.dumps(measure(cases, settings), indent=1) + "\n")
+        return 0
+    arguments = [f"--rounds={settings.rounds}", *(f"--only={case.name}" for case in cases)]
+    arguments += ["--quick"] if args.quick else []
+    results = report.in_child("benchmarks.sweep", arguments, len(os.sched_getaffinity(0)))
     json_path = args.json or (None if args.quick else DEFAULT_JSON)
     page_path = args.markdown or (None if args.quick else DEFAULT_PAGE)
-    results = measure(cases, settings)
-    block = markdown(results)
-    print(block, end="")
-    if json_path is not None:
-        write_atomic(json_path, json.dumps(results, indent=1) + "\n")
-    if page_path is not None:
-        page = page_path.read_text(encoding="utf-8") if page_path.exists() else ""
-        write_atomic(page_path, _inject(page, block))
+    report.publish(
+        results, markdown(results), json_path=json_path, page_path=page_path, markers=(BEGIN, END)
+    )
     return 0
-
-
-def _inject(page: str, block: str) -> str:
-    """`page` with its sweep section replaced by `block` (appended if absent)."""
-    start, end = page.find(BEGIN), page.find(END)
-    if start < 0 or end < start:
-        return page + ("\n" if page and not page.endswith("\n") else "") + block
-    return page[:start] + block.rstrip("\n") + page[end + len(END) :]
 
 
 if __name__ == "__main__":
