@@ -78,7 +78,7 @@ class ChunkState:
     """One chunk's runs: their compiled epoch and where their state stands."""
 
     def __init__(self, chunk: Chunk, epoch: EpochCall, state: Any, place: Callable) -> None:
-        self.chunk, self.epoch = chunk, epoch
+        self.chunk, self.epoch, self.place = chunk, epoch, place
         self.state = state
         self.index = place(jnp.asarray(_local_models(chunk), jnp.int32))
         self.alive = place(jnp.ones(len(chunk.runs), bool))
@@ -123,3 +123,47 @@ def run_epoch(parts: Sequence[ChunkState], setup: Any, records: Records, epoch: 
             diverged.append((part.real[local], int(bad[local]), float(loss[local])))
     records.seconds.append(time.perf_counter() - start)
     return [output[0] for output in outputs], [output[1] for output in outputs], diverged
+
+
+def continue_from(parts: Sequence[ChunkState], records: Records, state: Any, history: Any) -> int:
+    """Continue from an earlier sweep's stacked `state` and `history`: the epochs done.
+
+    Each chunk takes its runs' states (placed as its own first states were) and their
+    alive flags; the records start with the history's figures. The caller has checked
+    that `history` describes the same runs.
+
+    Raises:
+        ValueError: if `state` is not shaped like the chunks' states (it comes from
+            another sweep), naming the first leaf that differs.
+    """
+    for part in parts:
+        rows = np.asarray(part.chunk.runs)
+        taken = jax.tree.map(lambda leaf, rows=rows: jnp.asarray(leaf)[rows], state)
+        _check_like(taken, part.state)
+        part.state = part.place(taken)
+        alive = [run not in history.diverged for run in part.chunk.runs]
+        part.alive = part.place(jnp.asarray(alive, bool))
+    done = len(history.seconds)
+    for name, values in history.figures.items():
+        records.figures[name] = np.full((records.runs, records.epochs), np.nan)
+        records.figures[name][:, :done] = values
+    records.seconds.extend(history.seconds)
+    records.diverged.update(history.diverged)
+    return done
+
+
+def _check_like(given: Any, expected: Any) -> None:
+    paths = jax.tree_util.tree_flatten_with_path(expected)[0]
+    try:
+        leaves = jax.tree_util.tree_structure(expected).flatten_up_to(given)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"sweep: resume's state is not shaped like this sweep's states: {error}"
+        ) from None
+    for (path, want), leaf in zip(paths, leaves, strict=True):
+        if jnp.shape(leaf) != jnp.shape(want) or jnp.result_type(leaf) != want.dtype:
+            raise ValueError(
+                f"sweep: resume's state{jax.tree_util.keystr(path)} is "
+                f"{jnp.result_type(leaf)}{list(jnp.shape(leaf))}, but this sweep's is "
+                f"{want.dtype}{list(want.shape)}; resume with the state of the same sweep."
+            )

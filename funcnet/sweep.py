@@ -50,6 +50,7 @@ from funcnet._sweep_loop import (
     Progress,
     Records,
     best_run,
+    continue_from,
     ranking_metric,
     run_epoch,
     stacked,
@@ -296,12 +297,13 @@ def _report(bar: Progress, records: Records, epoch: int) -> None:
     )
 
 
-def _epochs(setup, parts, epochs: int, steps: int, bar: Progress, interrupted) -> tuple:
-    """Train every chunk `epochs` epochs: `(stacked state, SweepHistory)`."""
+def _epochs(setup, parts, epochs: int, steps: int, bar: Progress, interrupted, resumed) -> tuple:
+    """Train every chunk up to `epochs` epochs: `(stacked state, SweepHistory)`."""
     records = Records(len(setup.runs), epochs)
-    done = ([part.state for part in parts], [part.alive for part in parts], 0)
+    first = 0 if resumed is None else continue_from(parts, records, *resumed)
+    done = ([part.state for part in parts], [part.alive for part in parts], first)
     try:
-        for epoch in range(epochs):
+        for epoch in range(first, epochs):
             for part, state, alive in zip(parts, done[0], done[1], strict=True):
                 part.state, part.alive = state, alive
             states, alive, diverged = run_epoch(parts, setup, records, epoch)
@@ -344,6 +346,7 @@ def sweep(
     max_parallel: int | None = None,
     devices: DevicesLike = None,
     progress: bool = True,
+    resume: SweepInterrupted | tuple[TrainState, SweepHistory] | None = None,
 ) -> tuple[TrainState, SweepHistory]:
     """Train every combination of model, hyperparameters and seed; each epoch is one call.
 
@@ -382,6 +385,10 @@ def sweep(
             them: runs are independent), chunks padded to a multiple of their count.
         progress: print one line per epoch to stderr: the best run's figures and the
             median of every run's.
+        resume: continue an interrupted sweep: the `SweepInterrupted` it raised, or its
+            `(state, history)`. Give the same models, data, settings and chunking;
+            `epochs` is the total, so the sweep trains the epochs after
+            `len(history.seconds)`. The result equals the uninterrupted sweep's.
 
     Returns:
         `(state, history)`: the `TrainState`s of every run stacked along a leading run
@@ -393,7 +400,8 @@ def sweep(
         ShapeError, ValueError: for class targets that do not fit a model's outputs.
         DivergenceError: when every run has diverged; `error.state` holds each run's
             last finite state.
-        SweepInterrupted: on SIGINT or SIGTERM, with the completed epochs.
+        SweepInterrupted: on SIGINT or SIGTERM, with the completed epochs (pass it
+            as `resume` to go on).
 
     Examples:
         >>> import jax, jax.numpy as jnp, optax, funcnet
@@ -427,6 +435,39 @@ def sweep(
     setup, mesh = _sweep_setup.on_devices(setup, devices)
     parts = _sweep_setup.parts(setup, loss_fn, batch_size, drop_last, max_parallel, mesh)
     steps = steps_per_epoch(setup.data[0].shape[0], batch_size, drop_last)
+    resumed = _resumable(resume, setup, epochs)
     bar = Progress(epochs, len(setup.runs), progress)
     with sigterm_interrupts(), deferred_interrupts() as interrupted:
-        return _epochs(setup, parts, epochs, steps, bar, interrupted)
+        return _epochs(setup, parts, epochs, steps, bar, interrupted, resumed)
+
+
+def _resumable(given: Any, setup: _sweep_setup.Setup, epochs: int) -> tuple | None:
+    """`(state, history)` to resume from, checked against this sweep's runs, or None."""
+    if given is None:
+        return None
+    if isinstance(given, SweepInterrupted):
+        given = (given.state, given.history)
+    if not (isinstance(given, tuple) and len(given) == 2 and isinstance(given[1], SweepHistory)):
+        raise TypeError(
+            f"{OWNER}: resume must be the SweepInterrupted an earlier sweep raised, or its "
+            f"(state, history), got {type(given).__name__}."
+        )
+    state, history = given
+    if not isinstance(state, TrainState):
+        raise TypeError(
+            f"{OWNER}: resume's state must be a TrainState, got {type(state).__name__}."
+        )
+    if history.runs != tuple(setup.runs) or history.model_names != tuple(setup.names):
+        raise ValueError(
+            f"{OWNER}: resume comes from a sweep of {len(history.runs)} runs over models "
+            f"{list(history.model_names)}; these arguments make {len(setup.runs)} runs over "
+            f"{list(setup.names)}. Give the models, seeds and hyperparameters of the "
+            "interrupted sweep."
+        )
+    done = len(history.seconds)
+    if done >= epochs:
+        raise ValueError(
+            f"{OWNER}: resume's sweep has already completed {done} epochs; epochs={epochs} "
+            f"is the total, so ask for more than {done}."
+        )
+    return state, history

@@ -281,6 +281,66 @@ def test_an_interrupt_stops_the_sweep_after_the_running_epoch(monkeypatch, float
     assert isinstance(error.value, funcnet.TrainingInterrupted)
 
 
+def test_an_interrupted_sweep_resumed_equals_the_uninterrupted_one(monkeypatch, float32):
+    # Batch norm, dropout, chunks of 2 (the second padded) and a run that diverges
+    # before the interruption: everything a sweep carries from epoch to epoch.
+    options = dict(
+        loss_fn=funcnet.cross_entropy,
+        optimizer=optax.sgd,
+        hyperparameters={"learning_rate": [0.1, 1e30]},
+        seeds=2,
+        batch_size=8,
+        max_parallel=2,
+        progress=False,
+    )
+    data = classification(32)
+    whole, history = funcnet.sweep(STATEFUL, data, epochs=5, **options)
+    assert set(history.diverged) == {2, 3}
+    compiled, calls = _sweep_epochs.compiled_epoch, []
+
+    def interrupting(*args):
+        epoch = compiled(*args)
+
+        def run(*arrays):
+            calls.append(1)
+            if len(calls) == 2 * 2:  # both chunks of epoch 2 are done
+                signal.raise_signal(signal.SIGINT)
+            return epoch.run(*arrays)
+
+        return epoch._replace(run=run)
+
+    monkeypatch.setattr(_sweep_epochs, "compiled_epoch", interrupting)
+    with pytest.raises(SweepInterrupted, match="after 2 completed epochs") as error:
+        funcnet.sweep(STATEFUL, data, epochs=5, **options)
+    monkeypatch.undo()
+    state, again = funcnet.sweep(STATEFUL, data, epochs=5, resume=error.value, **options)
+    assert_close(state, whole, 0)
+    np.testing.assert_array_equal(again.figures["loss"], history.figures["loss"])
+    assert again.diverged == history.diverged and len(again.seconds) == 5
+    # Resuming from (state, history) of a finished shorter sweep is the same.
+    first = funcnet.sweep(STATEFUL, data, epochs=2, **options)
+    state, _ = funcnet.sweep(STATEFUL, data, epochs=5, resume=first, **options)
+    assert_close(state, whole, 0)
+
+
+def test_resume_refuses_another_sweeps_state_or_nothing_left_to_train(float32):
+    state, history = linear_sweep([0.05], epochs=2)
+    with pytest.raises(ValueError, match="already completed 2 epochs; epochs=2 is the total"):
+        linear_sweep([0.05], epochs=2, resume=(state, history))
+    with pytest.raises(ValueError, match=r"from a sweep of 2 runs .* make 4 runs"):
+        linear_sweep([0.05, 0.1], epochs=3, resume=(state, history))
+    with pytest.raises(TypeError, match="resume must be the SweepInterrupted"):
+        linear_sweep([0.05], epochs=3, resume=state)
+    wider = funcnet.Linear(3, 2)
+    other = r"state.params\['bias'\] is float32\[2, 1\], but this sweep's is float32\[2, 2\]"
+    with pytest.raises(ValueError, match=other):
+        funcnet.sweep(
+            wider, regression(), loss_fn=funcnet.mse_loss, optimizer=optax.sgd,
+            hyperparameters={"learning_rate": [0.05]}, seeds=2, batch_size=4, epochs=3,
+            progress=False, resume=(state, history),
+        )  # fmt: skip
+
+
 MESH_CHILD = textwrap.dedent(
     """
     import json
