@@ -12,19 +12,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import json
 import os
 import sys
 from typing import Any, NamedTuple
 
+import jax
 import optax
 
-from funcnet import _sweep_report, models, runs
+from funcnet import _sweep_grid, _sweep_report, checkpoint, models, runs
+from funcnet._sweep_history import grid
 from funcnet.config import DATASETS, Config
 from funcnet.losses import cross_entropy
 from funcnet.sweep import SweepHistory, SweepInterrupted, sweep
 
 #: The split of the dataset every run of a sweep shares.
 DATA_SEED = 0
+#: The file that holds every run's state, stacked along a leading run axis.
+STATE = "state.safetensors"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,8 +131,12 @@ def run_sweep(
     *,
     force: bool = False,
     progress: bool = True,
+    resume: bool = False,
 ) -> SweepResult:
     """Train every run of `settings` and write the results into `out`.
+
+    Besides the table and the plots, `state.safetensors` holds every run's `TrainState`
+    (stacked, run axis first), so that an interrupted sweep can be resumed.
 
     Args:
         settings: what to sweep.
@@ -135,17 +144,20 @@ def run_sweep(
             picks the first free `sweeps/DATASET-mlp-N`.
         force: write into `out` even if it holds files.
         progress: print one line per epoch to stderr.
+        resume: continue the interrupted sweep in `out` (whose settings `settings`
+            must be, see `stored_settings`) up to `settings.epochs`.
 
     Raises:
-        RunExistsError, RunError: for an unusable `out`.
+        RunExistsError, RunError: for an unusable `out`, or, with `resume`, one that
+            holds no interrupted sweep.
         SweepInterrupted: on Ctrl-C or SIGTERM. After at least one completed epoch,
-            the results of the completed epochs are written first (`results.json`
-            says how many under `settings.completed_epochs`) and the error's
-            `written` is the directory; before, nothing is written.
+            the results of the completed epochs and the state are written first
+            (`results.json` says how many under `settings.completed_epochs`) and the
+            error's `written` is the directory; before, nothing is written.
         DivergenceError: when every run diverged; nothing is written.
     """
     stem = os.path.join("sweeps", f"{settings.dataset}-{settings.model}")
-    with runs.claimed(out, stem=stem, force=force) as directory:
+    with runs.claimed(out, stem=stem, force=force or resume) as directory:
         dataset = DATASETS[settings.dataset](seed=DATA_SEED)
         features = dataset.train.x.shape[1]
         layers = {
@@ -153,16 +165,22 @@ def run_sweep(
             for name in settings.activations
         }
         steps = settings.epochs * -(-dataset.train.x.shape[0] // settings.batch_size)
+        optimizer = _optimizer(steps, settings.weight_decay)
+        hyperparameters = {"learning_rate": list(settings.lr)}
+        earlier = None
+        if resume:
+            shape = dataset.train.x.shape
+            earlier = _earlier(directory, layers, optimizer, hyperparameters, settings, shape)
         if progress:
             print(f"{settings.runs} runs: {title(settings)}", file=sys.stderr)
         stored = {**dataclasses.asdict(settings), "data_seed": DATA_SEED}
         try:
-            _, history = sweep(
+            state, history = sweep(
                 layers,
                 dataset.train,
                 loss_fn=cross_entropy,
-                optimizer=_optimizer(steps, settings.weight_decay),
-                hyperparameters={"learning_rate": list(settings.lr)},
+                optimizer=optimizer,
+                hyperparameters=hyperparameters,
                 seeds=settings.seeds,
                 epochs=settings.epochs,
                 batch_size=settings.batch_size,
@@ -170,19 +188,73 @@ def run_sweep(
                 max_parallel=settings.max_parallel,
                 devices=settings.devices,
                 progress=progress,
+                resume=earlier,
             )
         except SweepInterrupted as error:
             if error.epoch:  # keep what the completed epochs measured
                 done = {**stored, "completed_epochs": error.epoch, "interrupted_by": error.signal}
                 heading = f"{title(settings)} (interrupted after epoch {error.epoch})"
-                _sweep_report.write(directory, error.history, done, heading, "activation")
+                _write(directory, error.state, error.history, done, heading)
                 error.written = directory
             raise
         stored["completed_epochs"] = settings.epochs
-        files = _sweep_report.write(
-            directory, history, stored, title(settings), model_field="activation"
-        )
+        files = _write(directory, state, history, stored, title(settings))
     return SweepResult(directory, history, files)
+
+
+def _write(directory: str, state: Any, history: SweepHistory, stored: dict, heading: str) -> list:
+    """The state first, then the table and plots that say how many epochs it holds."""
+    epochs = str(stored["completed_epochs"])
+    checkpoint.save(os.path.join(directory, STATE), state, metadata={"completed_epochs": epochs})
+    files = _sweep_report.write(directory, history, stored, heading, model_field="activation")
+    return [*files, STATE]
+
+
+def stored_settings(directory: str | os.PathLike) -> tuple[SweepSettings, int]:
+    """The settings of the sweep in `directory` and how many epochs it completed.
+
+    Raises:
+        RunError: if `directory` holds no `results.json` of a sweep, or an unreadable one.
+    """
+    path = os.path.join(directory, "results.json")
+    try:
+        with open(path, encoding="utf-8") as file:
+            stored = dict(json.load(file)["settings"])
+        done = int(stored.pop("completed_epochs"))
+        for name in ("data_seed", "interrupted_by"):
+            stored.pop(name, None)
+        for name in ("activations", "lr"):
+            stored[name] = tuple(stored[name])
+        return SweepSettings(**stored), done
+    except FileNotFoundError:
+        missing = "does not exist" if not os.path.isdir(directory) else "holds no results.json"
+        raise runs.RunError(
+            f"{directory} {missing}: it is not a funcnet sweep directory."
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise runs.RunError(f"{path} is not the results of a funcnet sweep: {error}") from None
+
+
+def _earlier(directory, layers, optimizer, hyperparameters, settings, shape) -> tuple:
+    """`(state, history)` of the interrupted sweep in `directory`, checked."""
+    with open(os.path.join(directory, "results.json"), encoding="utf-8") as file:
+        document = json.load(file)
+    history = SweepHistory.from_dict(document["history"])
+    path = os.path.join(directory, STATE)
+    if not os.path.exists(path):
+        raise runs.RunError(f"{directory} holds no {STATE}: there is no state to resume from.")
+    saved = checkpoint.load_metadata(path).get("completed_epochs")
+    if saved != str(len(history.seconds)):
+        raise runs.RunError(
+            f"{path} holds epoch {saved} but results.json records {len(history.seconds)}; "
+            "the directory was changed by hand."
+        )
+    spec, values = _sweep_grid.check_optimizer(optimizer, hyperparameters)
+    every = grid(len(layers), values, tuple(range(settings.seeds)))
+    like = jax.eval_shape(
+        lambda: _sweep_grid.initial_states(tuple(layers.values()), spec, every, shape)
+    )
+    return checkpoint.load(path, like), history
 
 
 def report_lines(history: SweepHistory) -> list[str]:
@@ -226,10 +298,14 @@ _FLAGS = (
 def handle(arguments: argparse.Namespace) -> int:
     """`funcnet sweep`: train, write the results, print one line per group and the best."""
     given = {name: getattr(arguments, name) for name in _FLAGS}
-    settings = SweepSettings(**{name: value for name, value in given.items() if value is not None})
-    result = run_sweep(
-        settings, arguments.out, force=arguments.force, progress=not arguments.no_progress
-    )
+    progress = not arguments.no_progress
+    if arguments.resume is not None:
+        settings = _resumed_settings(arguments, given)
+        result = run_sweep(settings, arguments.resume, progress=progress, resume=True)
+    else:
+        chosen = {name: value for name, value in given.items() if value is not None}
+        settings = SweepSettings(**chosen)
+        result = run_sweep(settings, arguments.out, force=arguments.force, progress=progress)
     for line in report_lines(result.history):
         print(line)
     if result.history.diverged:
@@ -240,6 +316,32 @@ def handle(arguments: argparse.Namespace) -> int:
         )
     print(f"wrote {', '.join(result.files)} to {result.directory}")
     return 0
+
+
+def _resumed_settings(arguments: argparse.Namespace, given: dict[str, Any]) -> SweepSettings:
+    """The settings stored in `--resume DIR`, checked against the flags given with it."""
+    directory = arguments.resume
+    if arguments.out is not None or arguments.force:
+        raise runs.RunError(
+            f"--resume continues the sweep in {directory} and writes there; leave out "
+            "--out and --force."
+        )
+    settings, done = stored_settings(directory)
+    for name, value in given.items():
+        if value is not None and value != getattr(settings, name):
+            show = lambda v: ",".join(map(str, v)) if isinstance(v, tuple) else v  # noqa: E731
+            flag = "--" + name.replace("_", "-")
+            raise runs.RunError(
+                f"{flag} {show(value)} disagrees with {directory}/results.json, whose "
+                f"sweep has {name} {show(getattr(settings, name))}; leave {flag} out to "
+                "resume it."
+            )
+    if done >= settings.epochs:
+        raise runs.RunError(
+            f"{directory} is complete: all {settings.epochs} epochs ran, so there is "
+            "nothing to resume."
+        )
+    return settings
 
 
 def listed(kind: type, what: str):
@@ -272,8 +374,10 @@ _DESCRIPTION = """\
 Train one MLP per activation, learning rate and seed, all at once: one compiled call
 per epoch (funcnet.sweep). Each run is the `funcnet train` run with its settings, on
 one split of the dataset (seed 0) shared by every run. Writes results.csv and
-results.json (one row per run; the JSON also holds every epoch's figures) and the
-plots curves.png (mean and range over the seeds per epoch) and final.png."""
+results.json (one row per run; the JSON also holds every epoch's figures), the
+plots curves.png (mean and range over the seeds per epoch) and final.png, and
+state.safetensors (every run's parameters and optimizer state, run axis first).
+Ctrl-C writes the completed epochs; --resume DIR continues from there."""
 
 
 def add_parser(commands: Any, epilog: str) -> None:
@@ -323,5 +427,11 @@ def add_parser(commands: Any, epilog: str) -> None:
         "sweeps/DATASET-mlp-N)",
     )
     option("--force", action="store_true", help="write into --out even if it holds files")
+    option(
+        "--resume",
+        metavar="DIR",
+        help="continue the interrupted sweep in DIR with the settings in DIR/results.json; "
+        "other setting flags must agree with them (default: start a new sweep)",
+    )
     option("--no-progress", action="store_true", help="no per-epoch lines (default: off)")
     sweep_parser.set_defaults(handler=handle)

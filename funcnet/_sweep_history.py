@@ -154,6 +154,40 @@ class SweepHistory:
             "diverged": {str(run): epoch for run, epoch in self.diverged.items()},
         }
 
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> SweepHistory:
+        """The history `as_dict` gave (read back from JSON): the inverse of `as_dict`.
+
+        Raises:
+            ValueError: if `document` lacks a part of a history or a figure's shape is
+                not `(runs, epochs)`.
+
+        Examples:
+            >>> import json
+            >>> from funcnet.sweep import SweepHistory, SweepRun
+            >>> history = SweepHistory((SweepRun(0, 0, {"lr": 0.1}, 0),), ("relu",),
+            ...                        {"loss": np.array([[0.5, np.nan]])}, (1.0, 1.0), {0: 2})
+            >>> again = SweepHistory.from_dict(json.loads(json.dumps(history.as_dict())))
+            >>> again.runs == history.runs, again.diverged, again.figures["loss"]
+            (True, {0: 2}, array([[0.5, nan]]))
+        """
+        try:
+            runs = tuple(SweepRun(**run) for run in document["runs"])
+            seconds = tuple(float(value) for value in document["seconds"])
+            figures = {
+                name: np.array(values, dtype=np.float64).reshape(len(runs), len(seconds))
+                for name, values in document["figures"].items()
+            }
+            return cls(
+                runs,
+                tuple(document["model_names"]),
+                figures,
+                seconds,
+                {int(run): int(epoch) for run, epoch in document["diverged"].items()},
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a sweep history: {error!r}") from None
+
 
 class SweepInterrupted(TrainingInterrupted):
     """A sweep was interrupted (Ctrl-C / SIGINT, or SIGTERM) between two epochs.

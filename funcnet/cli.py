@@ -5,7 +5,8 @@ or file at fault and what was expected, and the exit status says what happened:
 0 success, 1 training diverged (for `sweep`: every run did), 2 a usage error (a bad
 flag, an unusable `--out` or run directory, an invalid `config.json` or checkpoint),
 130 interrupted (Ctrl-C or SIGTERM; `funcnet train` saves the completed epochs and
-says how to resume, `funcnet sweep` writes the results of its completed epochs).
+says how to resume; `funcnet sweep` writes the results and the state of its completed
+epochs, and `funcnet sweep --resume DIR` continues).
 """
 
 from __future__ import annotations
@@ -312,7 +313,10 @@ def _interrupted(arguments: argparse.Namespace, error: KeyboardInterrupt) -> str
         epochs = f"{done} completed epoch{'' if done == 1 else 's'}"
         written = getattr(error, "written", None)
         if written is not None:
-            return f"interrupted after {epochs}; their results are in {written}"
+            return (
+                f"interrupted after {epochs}; their results are in {written}; "
+                f"resume with: funcnet sweep --resume {shlex.quote(str(written))}"
+            )
         return f"interrupted after {epochs}; nothing was written"
     return "interrupted"
 

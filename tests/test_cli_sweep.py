@@ -13,7 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from funcnet import experiment
+from funcnet import _sweep_epochs, checkpoint, experiment
+from funcnet._sweep_command import STATE
 from funcnet._sweep_report import FILES
 from funcnet.cli import main
 from funcnet.config import Config
@@ -48,7 +49,7 @@ def test_a_sweep_writes_its_table_and_plots(swept):
         ["tanh", "0.03"],
     ]
     assert printed[5].startswith("best run ") and printed[-1].startswith("wrote results.csv")
-    assert sorted(os.listdir(out)) == ["curves.png", "final.png", "results.csv", "results.json"]
+    assert sorted(os.listdir(out)) == sorted([*FILES, STATE])
     with open(out / "results.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == [
@@ -136,12 +137,69 @@ def test_ctrl_c_stops_after_the_running_epoch_and_writes_the_completed_epochs(tm
     lines = [line for line in ("".join(seen) + rest).splitlines() if not PROGRESS.match(line)]
     assert process.returncode == 130, lines
     done = int(re.search(r"interrupted after (\d+) completed epochs?", lines[-1]).group(1))
-    assert done >= 1 and lines[-1].endswith(f"their results are in {out}")
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert f"their results are in {out}; resume with: funcnet sweep --resume {out}" in lines[-1]
+    assert done >= 1 and sorted(p.name for p in out.iterdir()) == sorted([*FILES, STATE])
     stored = json.loads((out / "results.json").read_text())
     assert stored["settings"]["completed_epochs"] == done
     assert stored["settings"]["interrupted_by"] == "SIGINT"
     assert all(len(curve) == done for curve in stored["history"]["figures"]["loss"])
+
+
+def test_resume_finishes_an_interrupted_sweep_as_if_never_stopped(tmp_path, monkeypatch):
+    arguments = ["sweep", *SMALL, *GRID, "--epochs", "4", "--max-parallel", "2"]
+    whole, out = tmp_path / "whole", tmp_path / "out"
+    assert main([*arguments, "--out", str(whole)]) == 0
+    compiled, calls = _sweep_epochs.compiled_epoch, []
+
+    def interrupting(*args):
+        epoch = compiled(*args)
+
+        def run(*arrays):
+            calls.append(1)
+            if len(calls) == 2 * 2:  # two chunks of two runs: after epoch 2
+                signal.raise_signal(signal.SIGINT)
+            return epoch.run(*arrays)
+
+        return epoch._replace(run=run)
+
+    monkeypatch.setattr(_sweep_epochs, "compiled_epoch", interrupting)
+    assert main([*arguments, "--out", str(out)]) == 130
+    monkeypatch.undo()
+    halfway = json.loads((out / "results.json").read_text())
+    assert halfway["settings"]["completed_epochs"] == 2
+    assert main(["sweep", "--resume", str(out), "--seeds", "2", "--no-progress"]) == 0
+    finished, expected = (json.loads((d / "results.json").read_text()) for d in (out, whole))
+    assert finished["settings"]["completed_epochs"] == 4
+    assert finished["history"]["figures"] == expected["history"]["figures"]
+    assert finished["runs"] == expected["runs"]
+    state, reference = (checkpoint.load(d / STATE) for d in (out, whole))
+    assert state.keys() == reference.keys()
+    for name in state:
+        np.testing.assert_array_equal(state[name], reference[name], err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--epochs", "9"], "--epochs 9 disagrees with {out}/results.json, whose sweep has "
+         "epochs 2; leave --epochs out to resume it."),
+        (["--lr", "0.5"], "--lr 0.5 disagrees with"),
+        (["--out", "elsewhere"], "leave out --out and --force"),
+        ([], "{out} is complete: all 2 epochs ran, so there is nothing to resume."),
+    ],
+)  # fmt: skip
+def test_resume_refuses_what_cannot_be_resumed(swept, capsys, flags, message):
+    out, _ = swept
+    assert main(["sweep", "--resume", str(out), *flags]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("funcnet sweep: error: ") and message.format(out=out) in error, error
+
+
+def test_resume_of_a_directory_that_is_not_a_sweep(tmp_path, capsys):
+    assert main(["sweep", "--resume", str(tmp_path / "absent")]) == 2
+    assert "absent does not exist: it is not a funcnet sweep directory." in capsys.readouterr().err
+    assert main(["sweep", "--resume", str(tmp_path)]) == 2
+    assert "holds no results.json" in capsys.readouterr().err
 
 
 def test_ctrl_c_before_the_first_epoch_writes_nothing(tmp_path, monkeypatch):
