@@ -42,14 +42,22 @@ def _html(site: pathlib.Path, page: str) -> str:
 
 
 def _anchors(obj, public_name: str) -> set[str]:
-    """The ids mkdocstrings may give `obj`: its public path, or its name under the module
-    that defines it or any package above that one (`funcnet.losses.cross_entropy`)."""
+    """The ids mkdocstrings may give `obj`: its public path, its name under the module
+    that defines it or any package above that one (`funcnet.losses.cross_entropy`), or
+    under a module that exports it in `__all__` (`funcnet.sweep.SweepHistory`)."""
     if isinstance(obj, types.ModuleType):
         return {obj.__name__}
     anchors = {public_name}
     if inspect.isclass(obj) or inspect.isfunction(obj):
         parts = obj.__module__.split(".")
         anchors |= {".".join([*parts[:n], obj.__qualname__]) for n in range(1, len(parts) + 1)}
+        anchors |= {
+            f"{name}.{obj.__qualname__}"
+            for name, module in list(sys.modules.items())
+            if name.startswith("funcnet.")
+            and obj.__name__ in getattr(module, "__all__", ())
+            and getattr(module, obj.__name__, None) is obj
+        }
     return anchors
 
 
