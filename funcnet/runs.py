@@ -314,6 +314,12 @@ def require_run(directory: str | os.PathLike) -> str:
     if not os.path.isdir(path):
         raise RunError(f"{path} is a file; give a directory written by `funcnet train`.")
     if not os.path.isfile(os.path.join(path, "config.json")):
+        if os.path.isfile(os.path.join(path, "results.json")):
+            raise RunError(
+                f"{path} holds a sweep (results.json), not a run (it has no config.json): "
+                "every run's validation figures are in its results.csv; `funcnet sweep "
+                "--resume DIR` finishes an interrupted sweep."
+            )
         raise RunError(
             f"{path} is not a funcnet run directory (it has no config.json); create one "
             "with `funcnet train --out DIR`."

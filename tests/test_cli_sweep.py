@@ -231,3 +231,11 @@ def test_the_summary_groups_seeds_and_leaves_diverged_runs_out():
     text = _sweep_report.as_csv(history, model_field="activation").decode().splitlines()
     assert text[0] == "run,activation,seed,learning_rate,diverged,val_accuracy"
     assert text[4] == "3,relu,1,0.2,1,"
+
+
+def test_evaluate_says_a_sweep_directory_is_not_a_run(swept, capsys):
+    out, _ = swept
+    assert main(["evaluate", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert f"funcnet evaluate: error: {out} holds a sweep (results.json), not a run" in error
+    assert "results.csv" in error and "funcnet sweep --resume DIR" in error
