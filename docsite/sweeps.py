@@ -33,38 +33,19 @@ def namespace() -> dict[str, Any]:
     return execute.page_namespace(PAGE.read_text(encoding="utf-8"), "sweep.md")
 
 
-def _lesson_curves() -> Any:
-    from funcnet import _sweep_report
+def _from_history(variable: str, kind: str, title: str) -> Callable[[], Any]:
+    """A figure of the `SweepHistory` the page leaves in `variable`: the per-epoch
+    curves (`kind="curves"`) or the final validation accuracy per run (`"final"`)."""
 
-    history = namespace()["lesson"]
-    return _sweep_report.curves_figure(
-        history, ["loss", "val_accuracy"], "The lesson's model on its task: 16 seeds each"
-    )
+    def draw() -> Any:
+        from funcnet import _sweep_report
 
+        history = namespace()[variable]
+        if kind == "curves":
+            return _sweep_report.curves_figure(history, ["loss", "val_accuracy"], title)
+        return _sweep_report.final_figure(history, "val_accuracy", title)
 
-def _lesson_final() -> Any:
-    from funcnet import _sweep_report
-
-    return _sweep_report.final_figure(
-        namespace()["lesson"], "val_accuracy", "The lesson's model, after 30 epochs"
-    )
-
-
-def _digits_curves() -> Any:
-    from funcnet import _sweep_report
-
-    history = namespace()["digits_history"]
-    return _sweep_report.curves_figure(
-        history, ["loss", "val_accuracy"], "Digits, four hidden layers of 32: 16 seeds each"
-    )
-
-
-def _digits_final() -> Any:
-    from funcnet import _sweep_report
-
-    return _sweep_report.final_figure(
-        namespace()["digits_history"], "val_accuracy", "Digits, after 10 epochs"
-    )
+    return draw
 
 
 def _gradients() -> Any:
@@ -90,10 +71,14 @@ def _gradients() -> Any:
 
 
 FIGURES: dict[str, Callable[[], Any]] = {
-    "sweep-lesson-curves": _lesson_curves,
-    "sweep-lesson-final": _lesson_final,
-    "sweep-digits-curves": _digits_curves,
-    "sweep-digits-final": _digits_final,
+    "sweep-lesson-curves": _from_history(
+        "lesson", "curves", "The lesson's model on its task: 16 seeds each"
+    ),
+    "sweep-lesson-final": _from_history("lesson", "final", "The lesson's model, after 30 epochs"),
+    "sweep-digits-curves": _from_history(
+        "digits_history", "curves", "Digits, four hidden layers of 32: 16 seeds each"
+    ),
+    "sweep-digits-final": _from_history("digits_history", "final", "Digits, after 10 epochs"),
     "sweep-gradients": _gradients,
 }
 
